@@ -1,0 +1,10 @@
+package cli
+
+// commands is the subcommand table. Add one line per subcommand.
+var commands = []command{
+	{"serve", "run the server (listeners, tracker, alerts, web UI)", runServe},
+	{"demo", "run the server on the embedded Iraq–Syria deployment with a live simulated day", runDemo},
+	{"check-config", "validate the configuration from environment and flags, and exit", runCheckConfig},
+	{"dump-config", "print the effective configuration, secrets redacted", runDumpConfig},
+	{"version", "print the version", runVersion},
+}
