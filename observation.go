@@ -102,3 +102,49 @@ type Observation struct {
 	// for real activity anywhere it is shown or exported.
 	Exercise bool `json:"exercise,omitempty"`
 }
+
+// Validate checks an observation as it arrives from outside and returns
+// the first problem as an EINVALID domain error naming the field.
+func (o *Observation) Validate() error {
+	switch {
+	case o.Time.IsZero():
+		return Errorf(EINVALID, "time: missing")
+	case o.Source.ID == "":
+		return Errorf(EINVALID, "source.id: missing")
+	case o.Source.Kind == "":
+		return Errorf(EINVALID, "source.kind: missing")
+	case o.Position == nil && o.Bearing == nil:
+		return Errorf(EINVALID, "position: missing (give a position or a bearing)")
+	case o.Position != nil && o.Bearing != nil:
+		return Errorf(EINVALID, "position: give a position or a bearing, not both")
+	case o.Class != "" && !o.Class.Valid():
+		return Errorf(EINVALID, "class: %q is not one of person, vehicle, animal, aircraft, unknown", o.Class)
+	case o.Confidence < 0 || o.Confidence > 1 || o.Confidence != o.Confidence:
+		return Errorf(EINVALID, "confidence: %v not in [0, 1]", o.Confidence)
+	case o.Friendly && o.UnitID == "":
+		return Errorf(EINVALID, "unit_id: a friendly self-report must name its unit")
+	}
+	if p := o.Position; p != nil {
+		if !p.Valid() {
+			return Errorf(EINVALID, "position: %v,%v out of range", p.Lat, p.Lon)
+		}
+		if o.Cov != (Cov2{}) && !o.Cov.Valid() {
+			return Errorf(EINVALID, "cov: not positive definite")
+		}
+	}
+	if b := o.Bearing; b != nil {
+		switch {
+		case !b.Sensor.Valid():
+			return Errorf(EINVALID, "bearing.sensor: %v,%v out of range", b.Sensor.Lat, b.Sensor.Lon)
+		case !(b.Azimuth >= 0 && b.Azimuth < 360):
+			return Errorf(EINVALID, "bearing.azimuth: %v not in [0, 360)", b.Azimuth)
+		case !(b.AzimuthSigma > 0 && b.AzimuthSigma < 180):
+			return Errorf(EINVALID, "bearing.azimuth_sigma: %v not in (0, 180)", b.AzimuthSigma)
+		case b.Range < 0 || b.Range != b.Range:
+			return Errorf(EINVALID, "bearing.range: %v negative", b.Range)
+		case b.Range > 0 && !(b.RangeSigma > 0):
+			return Errorf(EINVALID, "bearing.range_sigma: required and positive with a range")
+		}
+	}
+	return nil
+}
