@@ -1,0 +1,383 @@
+package tracker
+
+import "math"
+
+// cluster is a connected set of tracks and detections linked by gated
+// pairs; clusters are associated independently.
+type cluster struct {
+	tracks []int32
+	dets   []int32
+}
+
+// clusterer groups tracks and detections into clusters with a union-find
+// over gated pairs, reusing its buffers between scans.
+type clusterer struct {
+	parent []int32
+	root   []int32 // root -> cluster index + 1
+	tbuf   []int32
+	dbuf   []int32
+	list   []cluster
+	sizes  []int32
+}
+
+func (c *clusterer) find(i int32) int32 {
+	for c.parent[i] != i {
+		c.parent[i] = c.parent[c.parent[i]]
+		i = c.parent[i]
+	}
+	return i
+}
+
+func (c *clusterer) build(nt, nd int, pairs []pair, pstart []int32) {
+	n := nt + nd
+	c.parent = grow(c.parent, n)
+	for i := range c.parent {
+		c.parent[i] = int32(i)
+	}
+	for _, p := range pairs {
+		a, b := c.find(p.ti), c.find(int32(nt)+p.dj)
+		if a != b {
+			// Root at the smaller index so the result is order-independent.
+			if a < b {
+				c.parent[b] = a
+			} else {
+				c.parent[a] = b
+			}
+		}
+	}
+	// Count members per root (tracks with pairs, detections with pairs).
+	c.root = grow(c.root, n)
+	clear(c.root)
+	c.list = c.list[:0]
+	c.sizes = c.sizes[:0]
+	var nclusters int32
+	for i := 0; i < nt; i++ {
+		if pstart[i] == pstart[i+1] {
+			continue
+		}
+		r := c.find(int32(i))
+		if c.root[r] == 0 {
+			nclusters++
+			c.root[r] = nclusters
+			c.sizes = append(c.sizes, 0, 0)
+		}
+		c.sizes[2*(c.root[r]-1)]++
+	}
+	// Detections: count each paired detection once.
+	seen := c.dbuf[:0]
+	seen = grow(seen, nd)
+	clear(seen)
+	for _, p := range pairs {
+		if seen[p.dj] == 0 {
+			seen[p.dj] = 1
+			r := c.find(int32(nt) + p.dj)
+			c.sizes[2*(c.root[r]-1)+1]++
+		}
+	}
+	// Offsets.
+	total := 0
+	for k := int32(0); k < nclusters; k++ {
+		total += int(c.sizes[2*k]) + int(c.sizes[2*k+1])
+	}
+	buf := make([]int32, 0, total)
+	if cap(c.tbuf) >= total {
+		buf = c.tbuf[:0]
+	}
+	c.list = grow(c.list, int(nclusters))
+	off := 0
+	for k := int32(0); k < nclusters; k++ {
+		nT, nD := int(c.sizes[2*k]), int(c.sizes[2*k+1])
+		c.list[k] = cluster{tracks: buf[off : off : off+nT], dets: buf[off+nT : off+nT : off+nT+nD]}
+		off += nT + nD
+	}
+	buf = buf[:total]
+	for i := 0; i < nt; i++ {
+		if pstart[i] == pstart[i+1] {
+			continue
+		}
+		k := c.root[c.find(int32(i))] - 1
+		c.list[k].tracks = append(c.list[k].tracks, int32(i))
+	}
+	for j := 0; j < nd; j++ {
+		if seen[j] == 0 {
+			continue
+		}
+		k := c.root[c.find(int32(nt+j))] - 1
+		c.list[k].dets = append(c.list[k].dets, int32(j))
+	}
+	c.tbuf = buf
+	c.dbuf = seen
+}
+
+// scratch is per-worker space for cluster association.
+type scratch struct {
+	cost   []float64
+	col    []int32 // detection index -> column within the cluster
+	cols   map[int32]int32
+	lsa    hungarian
+	mu, nu []float64
+	s      []float64
+	t      []float64
+	dpairs []int32 // pairs of the cluster grouped by detection
+	dstart []int32
+}
+
+// gnn assigns detections to the tracks of one cluster by maximising the
+// product of association weights (r pd g / lambda for a detection, 1 - r
+// pd pg for a miss) over one-to-one assignments.
+func (e *Engine) gnn(c *cluster, dets []Detection, sc *scratch) {
+	if len(c.tracks) == 1 {
+		ti := c.tracks[0]
+		w0 := e.missWeight(ti)
+		best, bw := int32(-1), 0.0
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			if w := e.pairWeight(k, dets); w > bw {
+				best, bw = k, w
+			}
+		}
+		if best < 0 || bw <= w0 {
+			e.hyp[ti] = hyp{p0: 1, det: -1}
+			return
+		}
+		e.hyp[ti] = hyp{p0: w0 / (bw + w0), sum: bw / (bw + w0), det: best}
+		dj := e.pairs[best].dj
+		e.assigned[dj] = ti
+		e.unexpl[dj] = 0
+		return
+	}
+	n, m := len(c.tracks), len(c.dets)
+	if sc.cols == nil {
+		sc.cols = map[int32]int32{}
+	}
+	clear(sc.cols)
+	for k, j := range c.dets {
+		sc.cols[j] = int32(k)
+	}
+	w := m + n
+	sc.cost = grow(sc.cost, n*w)
+	const forbidden = 1e9
+	for i := range sc.cost {
+		sc.cost[i] = forbidden
+	}
+	for r, ti := range c.tracks {
+		row := sc.cost[r*w : (r+1)*w]
+		row[m+r] = -math.Log(e.missWeight(ti))
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			if wt := e.pairWeight(k, dets); wt > 0 {
+				row[sc.cols[e.pairs[k].dj]] = -math.Log(wt)
+			}
+		}
+	}
+	assign := sc.lsa.solve(sc.cost, n, w)
+	for r, ti := range c.tracks {
+		col := assign[r]
+		w0 := e.missWeight(ti)
+		if col >= m {
+			e.hyp[ti] = hyp{p0: 1, det: -1}
+			continue
+		}
+		dj := c.dets[col]
+		var bk int32 = -1
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			if e.pairs[k].dj == dj {
+				bk = k
+				break
+			}
+		}
+		if bk < 0 || sc.cost[r*w+col] >= forbidden {
+			e.hyp[ti] = hyp{p0: 1, det: -1}
+			continue
+		}
+		bw := e.pairWeight(bk, dets)
+		e.hyp[ti] = hyp{p0: w0 / (bw + w0), sum: bw / (bw + w0), det: bk}
+		e.assigned[dj] = ti
+		e.unexpl[dj] = 0
+	}
+}
+
+// jpda computes the marginal association probabilities of one cluster by
+// loopy belief propagation over the bipartite association graph (Williams
+// and Lau, 2014), with track existence in the miss weight (JIPDA).
+func (e *Engine) jpda(c *cluster, dets []Detection, sc *scratch) {
+	// Pairs of the cluster are e.pairs[pstart[ti]:pstart[ti+1]] for its tracks.
+	np := 0
+	for _, ti := range c.tracks {
+		np += int(e.pstart[ti+1] - e.pstart[ti])
+	}
+	sc.mu = grow(sc.mu, np)
+	sc.nu = grow(sc.nu, np)
+	sc.s = grow(sc.s, len(c.tracks))
+	sc.t = grow(sc.t, len(c.dets))
+	if sc.cols == nil {
+		sc.cols = map[int32]int32{}
+	}
+	clear(sc.cols)
+	for k, j := range c.dets {
+		sc.cols[j] = int32(k)
+	}
+	// Local pair index p runs over the cluster's tracks' pairs in order;
+	// weights go to e.hw (indexed by global pair), messages to mu/nu.
+	p := 0
+	for _, ti := range c.tracks {
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			e.hw[k] = e.pairWeight(k, dets)
+			sc.mu[p] = 1
+			p++
+		}
+	}
+	for iter := 0; iter < 100; iter++ {
+		// Track to detection.
+		p = 0
+		for r, ti := range c.tracks {
+			s := e.missWeight(ti)
+			for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+				s += e.hw[k] * sc.mu[p+int(k-e.pstart[ti])]
+			}
+			sc.s[r] = s
+			for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+				wm := e.hw[k] * sc.mu[p]
+				sc.nu[p] = e.hw[k] / math.Max(s-wm, 1e-300)
+				p++
+			}
+		}
+		// Detection to track.
+		for k := range sc.t {
+			sc.t[k] = 1
+		}
+		p = 0
+		for _, ti := range c.tracks {
+			for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+				sc.t[sc.cols[e.pairs[k].dj]] += sc.nu[p]
+				p++
+			}
+		}
+		var change float64
+		p = 0
+		for _, ti := range c.tracks {
+			for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+				v := 1 / (sc.t[sc.cols[e.pairs[k].dj]] - sc.nu[p])
+				change = math.Max(change, math.Abs(v-sc.mu[p]))
+				sc.mu[p] = v
+				p++
+			}
+		}
+		if change < 1e-7 || len(c.tracks) == 1 {
+			break
+		}
+	}
+	// Marginals.
+	p = 0
+	for r, ti := range c.tracks {
+		s := e.missWeight(ti)
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			s += e.hw[k] * sc.mu[p+int(k-e.pstart[ti])]
+		}
+		sc.s[r] = s
+		h := hyp{p0: e.missWeight(ti) / s, det: -1}
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			e.hw[k] = e.hw[k] * sc.mu[p] / s
+			h.sum += e.hw[k]
+			p++
+		}
+		e.hyp[ti] = h
+	}
+	// Per detection: probability of no track, and the most probable track.
+	for k, j := range c.dets {
+		e.unexpl[j] = 1 / sc.t[k]
+	}
+	for _, ti := range c.tracks {
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			dj := e.pairs[k].dj
+			a := e.assigned[dj]
+			if a < 0 || e.hw[k] > e.hwOf(a, dj) {
+				e.assigned[dj] = ti
+			}
+		}
+	}
+}
+
+// hwOf returns the JPDA weight of track ti for detection dj.
+func (e *Engine) hwOf(ti, dj int32) float64 {
+	for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+		if e.pairs[k].dj == dj {
+			return e.hw[k]
+		}
+	}
+	return 0
+}
+
+// hungarian solves the rectangular linear sum assignment problem (n rows
+// <= m columns, row-major costs) by shortest augmenting paths with
+// potentials, O(n^2 m).
+type hungarian struct {
+	u, v, minv []float64
+	p, way     []int
+	used       []bool
+	out        []int
+}
+
+func (l *hungarian) solve(a []float64, n, m int) []int {
+	l.u = grow(l.u, n+1)
+	l.v = grow(l.v, m+1)
+	l.minv = grow(l.minv, m+1)
+	l.p = grow(l.p, m+1)
+	l.way = grow(l.way, m+1)
+	l.used = grow(l.used, m+1)
+	clear(l.u)
+	clear(l.v)
+	clear(l.p)
+	clear(l.way)
+	for i := 1; i <= n; i++ {
+		l.p[0] = i
+		j0 := 0
+		for j := range l.minv {
+			l.minv[j] = math.Inf(1)
+			l.used[j] = false
+		}
+		for {
+			l.used[j0] = true
+			i0 := l.p[j0]
+			delta := math.Inf(1)
+			j1 := 0
+			row := a[(i0-1)*m : i0*m]
+			for j := 1; j <= m; j++ {
+				if l.used[j] {
+					continue
+				}
+				cur := row[j-1] - l.u[i0] - l.v[j]
+				if cur < l.minv[j] {
+					l.minv[j] = cur
+					l.way[j] = j0
+				}
+				if l.minv[j] < delta {
+					delta = l.minv[j]
+					j1 = j
+				}
+			}
+			for j := 0; j <= m; j++ {
+				if l.used[j] {
+					l.u[l.p[j]] += delta
+					l.v[j] -= delta
+				} else {
+					l.minv[j] -= delta
+				}
+			}
+			j0 = j1
+			if l.p[j0] == 0 {
+				break
+			}
+		}
+		for j0 != 0 {
+			j1 := l.way[j0]
+			l.p[j0] = l.p[j1]
+			j0 = j1
+		}
+	}
+	l.out = grow(l.out, n)
+	for j := 1; j <= m; j++ {
+		if l.p[j] != 0 {
+			l.out[l.p[j]-1] = j - 1
+		}
+	}
+	return l.out
+}
