@@ -7,4 +7,6 @@ var commands = []command{
 	{"check-config", "validate the configuration from environment and flags, and exit", runCheckConfig},
 	{"dump-config", "print the effective configuration, secrets redacted", runDumpConfig},
 	{"version", "print the version", runVersion},
+	{"track", "track an mtt-jsonl benchmark scenario into a tracks file", runTrack},
+	{"eval", "score a tracks file against an mtt-jsonl scenario (mean GOSPA)", runEval},
 }
