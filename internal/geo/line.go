@@ -1,0 +1,340 @@
+package geo
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/borderwatch/borderwatch"
+)
+
+// Side is a side of a line relative to its direction of travel (from the
+// first vertex to the last).
+type Side string
+
+// Sides. On the Iraq–Syria border (north→south) Iraq is Left and Syria is
+// Right.
+const (
+	Left  Side = "left"
+	Right Side = "right"
+)
+
+// Opposite returns the other side ("" for an unknown side).
+func (s Side) Opposite() Side {
+	switch s {
+	case Left:
+		return Right
+	case Right:
+		return Left
+	}
+	return ""
+}
+
+// Station locates a point relative to a line.
+type Station struct {
+	// Chainage is the distance along the line, in km from its first
+	// vertex, of the point on the line nearest to the located point,
+	// clamped to [0, Length].
+	Chainage float64 `json:"chainage_km"`
+	// Offset is the signed distance in metres from that nearest point:
+	// positive to the right of the direction of travel, negative to the
+	// left. Its sign always agrees with Side.
+	Offset float64 `json:"offset_m"`
+	// Point is the nearest point on the line.
+	Point borderwatch.LatLon `json:"point"`
+	// Segment is the index of the segment holding Point (segment i runs
+	// from vertex i to vertex i+1).
+	Segment int `json:"segment"`
+}
+
+// Crossing is where a movement crosses a line.
+type Crossing struct {
+	Point    borderwatch.LatLon `json:"point"`
+	Chainage float64            `json:"chainage_km"`
+	// Direction is the side the movement moved into.
+	Direction Side `json:"direction"`
+	// Segment is the index of the segment crossed.
+	Segment int `json:"segment"`
+}
+
+// Line is a polyline of geodesic segments with chainage, such as a border.
+// It is immutable and safe for concurrent use.
+//
+// Geometry: each segment is the WGS84 geodesic between its vertices;
+// chainage and PointAt are exact geodesic lengths. Side, Locate and Cross
+// use the segment's plane section (see the package doc), which stays within
+// 1 mm of the geodesic for segments up to 100 km.
+//
+// Beyond its ends a line extends along the continuation of its first and
+// last segments: Side is decided by that continuation, and Locate clamps
+// the chainage to the end and measures the offset to the end vertex.
+type Line struct {
+	pts []borderwatch.LatLon
+	ev  []vec3    // ECEF of the vertices
+	cum []float64 // chainage of each vertex, km
+	ix  *Index    // segment i of the line is segment i of the index
+}
+
+// lineCellDeg is the grid cell size of a line's index: about 2 km, so a
+// movement of up to a few hundred metres touches one cell (rarely two or
+// four) and a cell holds one or two segments.
+const lineCellDeg = 0.02
+
+// NewLine returns the line through pts (at least two vertices). Vertices
+// must be valid WGS84 positions, consecutive vertices distinct and less
+// than 1000 km apart. The line keeps its own copy of pts.
+func NewLine(pts []borderwatch.LatLon) (*Line, error) {
+	if len(pts) < 2 {
+		return nil, fmt.Errorf("geo: line: %d vertices, need at least 2", len(pts))
+	}
+	for i, p := range pts {
+		if !validLatLon(p) {
+			return nil, fmt.Errorf("geo: line: vertex %d: invalid position (lat %v, lon %v)", i, p.Lat, p.Lon)
+		}
+	}
+	l := &Line{
+		pts: append([]borderwatch.LatLon(nil), pts...),
+		ev:  make([]vec3, len(pts)),
+		cum: make([]float64, len(pts)),
+		ix:  NewIndex(lineCellDeg),
+	}
+	for i := range pts[1:] {
+		if err := checkSegment(pts[i], pts[i+1]); err != nil {
+			return nil, fmt.Errorf("geo: line: segment %d (vertex %d→%d): %w", i, i, i+1, err)
+		}
+	}
+	box := BBoxOf(pts).Pad(0.05)
+	if err := l.ix.reserve(box); err != nil {
+		return nil, fmt.Errorf("geo: line: %w", err)
+	}
+	for i := range pts {
+		l.ev[i] = ecef(pts[i])
+		if i == 0 {
+			continue
+		}
+		id, err := l.ix.AddSegment(pts[i-1], pts[i])
+		if err != nil {
+			return nil, fmt.Errorf("geo: line: %w", err)
+		}
+		l.cum[i] = l.cum[i-1] + l.ix.segs[id].lenM/1000
+	}
+	return l, nil
+}
+
+// Length returns the line's length in km.
+func (l *Line) Length() float64 { return l.cum[len(l.cum)-1] }
+
+// Vertices returns a copy of the line's vertices.
+func (l *Line) Vertices() []borderwatch.LatLon { return append([]borderwatch.LatLon(nil), l.pts...) }
+
+// VertexChainage returns the chainage of vertex i in km.
+func (l *Line) VertexChainage(i int) float64 { return l.cum[i] }
+
+// Index returns the line's spatial index: segment i of the line is
+// segment i of the index. Do not add to it.
+func (l *Line) Index() *Index { return l.ix }
+
+// PointAt returns the point at chainage km, clamped to [0, Length].
+func (l *Line) PointAt(km float64) borderwatch.LatLon {
+	p, _ := l.pointAz(km, false)
+	return p
+}
+
+// pointAz returns the point at chainage km and the line's azimuth there.
+// At a vertex the azimuth is that of the outgoing segment, or of the
+// incoming one if incoming is set (and always at the last vertex).
+func (l *Line) pointAz(km float64, incoming bool) (borderwatch.LatLon, float64) {
+	last := len(l.pts) - 1
+	switch {
+	case !(km > 0): // also NaN
+		return l.pts[0], l.ix.segs[0].az1
+	case km >= l.Length():
+		return l.pts[last], l.ix.segs[last-1].az2
+	}
+	// Segment i holds km: cum[i] <= km < cum[i+1].
+	i := sort.SearchFloat64s(l.cum, km)
+	if i < len(l.cum) && l.cum[i] == km {
+		if incoming {
+			return l.pts[i], l.ix.segs[i-1].az2
+		}
+		return l.pts[i], l.ix.segs[i].az1
+	}
+	i--
+	s := &l.ix.segs[i]
+	return DirectAz(s.a, s.az1, (km-l.cum[i])*1000)
+}
+
+// Slice returns the part of the line between two chainages (clamped to
+// [0, Length]): the point at fromKm, the vertices strictly between, the
+// point at toKm. If fromKm > toKm the points run backwards. It always has
+// at least two points.
+func (l *Line) Slice(fromKm, toKm float64) []borderwatch.LatLon {
+	reverse := fromKm > toKm
+	if reverse {
+		fromKm, toKm = toKm, fromKm
+	}
+	fromKm = clampKm(fromKm, l.Length())
+	toKm = clampKm(toKm, l.Length())
+	out := []borderwatch.LatLon{l.PointAt(fromKm)}
+	for i, c := range l.cum {
+		if c > fromKm && c < toKm {
+			out = append(out, l.pts[i])
+		}
+	}
+	out = append(out, l.PointAt(toKm))
+	if reverse {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out
+}
+
+// OffsetSlice is Slice moved sideways by offsetM metres: positive to the
+// right of the line's direction of travel (whatever the slice's order),
+// negative to the left. Each point moves along the geodesic perpendicular
+// to the line; at a vertex it moves along the bisector by offset/cos(half
+// the turn), limited to 4×offset at sharp turns (a mitred join). It
+// suits barriers drawn at a few metres to a few km from the line.
+func (l *Line) OffsetSlice(fromKm, toKm, offsetM float64) []borderwatch.LatLon {
+	reverse := fromKm > toKm
+	if reverse {
+		fromKm, toKm = toKm, fromKm
+	}
+	fromKm = clampKm(fromKm, l.Length())
+	toKm = clampKm(toKm, l.Length())
+	shift := func(p borderwatch.LatLon, az float64) borderwatch.LatLon {
+		if offsetM == 0 {
+			return p
+		}
+		return Direct(p, az+90, offsetM)
+	}
+	p, az := l.pointAz(fromKm, false)
+	out := []borderwatch.LatLon{shift(p, az)}
+	for i, c := range l.cum {
+		if !(c > fromKm && c < toKm) {
+			continue
+		}
+		in, outAz := l.ix.segs[i-1].az2, l.ix.segs[i].az1
+		turn := angDiff(in, outAz)
+		k := 1 / math.Cos(turn/2*deg2rad)
+		if k > 4 {
+			k = 4
+		}
+		if offsetM == 0 {
+			out = append(out, l.pts[i])
+		} else {
+			out = append(out, Direct(l.pts[i], in+turn/2+90, offsetM*k))
+		}
+	}
+	p, az = l.pointAz(toKm, true)
+	out = append(out, shift(p, az))
+	if reverse {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out
+}
+
+func clampKm(km, length float64) float64 {
+	if !(km > 0) {
+		return 0
+	}
+	return math.Min(km, length)
+}
+
+// nearest is the feature of a line nearest to a point: a segment's
+// interior (vertex < 0) or a vertex; signed is the side function there
+// (> 0 right).
+type nearest struct {
+	seg, vertex  int
+	dist, signed float64
+}
+
+// nearest finds the segment interior or vertex nearest to e (3-D distance)
+// and the signed side value there. At an interior vertex the side is the
+// sum of both segments' signed distances: a point whose nearest feature is
+// a vertex lies in the wedge on the outside of the turn, where both
+// segments agree. At an end vertex the end segment's continuation decides.
+func (l *Line) nearest(e vec3) nearest {
+	segs := l.ix.segs
+	best := nearest{dist: math.Inf(1), vertex: -1}
+	for i := range segs {
+		s := &segs[i]
+		if !s.within(e) {
+			continue
+		}
+		g := s.signed(e)
+		if d := math.Abs(g); d < best.dist {
+			best = nearest{seg: i, vertex: -1, dist: d, signed: g}
+		}
+	}
+	last := len(l.ev) - 1
+	for v := range l.ev {
+		d := e.sub(l.ev[v]).norm()
+		if d >= best.dist {
+			continue
+		}
+		var g float64
+		switch v {
+		case 0:
+			g = segs[0].signed(e)
+		case last:
+			g = segs[last-1].signed(e)
+		default:
+			g = segs[v-1].signed(e) + segs[v].signed(e)
+		}
+		best = nearest{seg: min(v, last-1), vertex: v, dist: d, signed: g}
+	}
+	return best
+}
+
+// Side returns the side of the line p lies on: the side of its nearest
+// segment (or of the wedge at its nearest vertex), so it stays right far
+// from the line; beyond the ends the end segments' continuations divide
+// the sides. A point exactly on the line is Left.
+func (l *Line) Side(p borderwatch.LatLon) Side {
+	if l.nearest(ecef(p)).signed > 0 {
+		return Right
+	}
+	return Left
+}
+
+// Locate returns p's station: its chainage, its signed offset and the
+// nearest point of the line.
+func (l *Line) Locate(p borderwatch.LatLon) Station {
+	e := ecef(p)
+	nr := l.nearest(e)
+	sign := -1.0
+	if nr.signed > 0 {
+		sign = 1
+	}
+	if nr.vertex >= 0 {
+		v := l.pts[nr.vertex]
+		return Station{Chainage: l.cum[nr.vertex], Offset: sign * Distance(p, v), Point: v, Segment: nr.seg}
+	}
+	s := &l.ix.segs[nr.seg]
+	foot := geodetic(e.mulAdd(-nr.signed, s.n))
+	along := Distance(s.a, foot) / 1000
+	ch := math.Min(l.cum[nr.seg]+along, l.cum[nr.seg+1])
+	return Station{Chainage: ch, Offset: sign * Distance(p, foot), Point: foot, Segment: nr.seg}
+}
+
+// Cross reports whether the movement a→b crosses the line and, if so,
+// where: the first crossing from a. A movement crossing twice (in and out
+// again near a sharp turn) reports the first. Direction is the side moved
+// into, decided by the same predicate as Side, so for a single crossing
+// Side(b) == Direction and Side(a) == Direction.Opposite(). Crossing a
+// continuation beyond the line's ends is not a crossing. It uses the
+// line's spatial index and does not allocate.
+func (l *Line) Cross(a, b borderwatch.LatLon) (Crossing, bool) {
+	seg, x, into, ok := l.ix.firstCrossing(a, b)
+	if !ok {
+		return Crossing{}, false
+	}
+	pt := surfaceLatLon(x)
+	s := &l.ix.segs[seg]
+	ch := math.Min(l.cum[seg]+Distance(s.a, pt)/1000, l.cum[seg+1])
+	return Crossing{Point: pt, Chainage: ch, Direction: into, Segment: seg}, true
+}
