@@ -7,6 +7,7 @@ var commands = []command{
 	{"check-config", "validate the configuration from environment and flags, and exit", runCheckConfig},
 	{"dump-config", "print the effective configuration, secrets redacted", runDumpConfig},
 	{"version", "print the version", runVersion},
+	{"deployment", "validate, show, export (GeoJSON/KML) or re-lay-out a deployment", runDeployment},
 	{"track", "track an mtt-jsonl benchmark scenario into a tracks file", runTrack},
 	{"eval", "score a tracks file against an mtt-jsonl scenario (mean GOSPA)", runEval},
 }
