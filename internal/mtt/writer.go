@@ -127,6 +127,27 @@ func appendFloat(b []byte, v float64, prec int) []byte {
 		}
 		return append(b, ".0"...)
 	}
+	if prec <= 3 && math.Abs(v) < 1e12 {
+		// Fixed point by integer rounding: much faster than the exact
+		// decimal conversion, and exact to the last written digit but for
+		// ties (which land on the larger magnitude).
+		scale := [...]float64{1, 10, 100, 1000}[prec]
+		n := int64(math.Round(math.Abs(v) * scale))
+		if v < 0 && n != 0 {
+			b = append(b, '-')
+		}
+		p := int64([...]float64{1, 10, 100, 1000}[prec])
+		b = strconv.AppendInt(b, n/p, 10)
+		if prec > 0 {
+			b = append(b, '.')
+			frac := n % p
+			for d := p / 10; d > 0; d /= 10 {
+				b = append(b, byte('0'+frac/d))
+				frac %= d
+			}
+		}
+		return b
+	}
 	return strconv.AppendFloat(b, v, 'f', prec, 64)
 }
 

@@ -123,23 +123,30 @@ type scratch struct {
 }
 
 // gnn assigns detections to the tracks of one cluster by maximising the
-// product of association weights (r pd g / lambda for a detection, 1 - r
-// pd pg for a miss) over one-to-one assignments.
+// product of association weights given that the tracks exist (pd g /
+// lambda for a detection, 1 - pd pg for a miss) over one-to-one
+// assignments. Existence is then updated with the existence-weighted
+// odds of the chosen detection against a miss, as in IPDA: deciding with
+// existence-weighted weights instead would never let a tentative track
+// (existence ~ birth/clutter density) take its second detection.
+func (e *Engine) gnnHyp(ti, k int32, dets []Detection) hyp {
+	bw, w0 := e.pairWeight(k, dets), e.missWeight(ti)
+	return hyp{p0: w0 / (bw + w0), sum: bw / (bw + w0), det: k}
+}
 func (e *Engine) gnn(c *cluster, dets []Detection, sc *scratch) {
 	if len(c.tracks) == 1 {
 		ti := c.tracks[0]
-		w0 := e.missWeight(ti)
 		best, bw := int32(-1), 0.0
 		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
-			if w := e.pairWeight(k, dets); w > bw {
+			if w := e.pairWeight(k, dets) / e.tracks[ti].rp; w > bw {
 				best, bw = k, w
 			}
 		}
-		if best < 0 || bw <= w0 {
+		if best < 0 || bw <= e.missGiven(ti) {
 			e.hyp[ti] = hyp{p0: 1, det: -1}
 			return
 		}
-		e.hyp[ti] = hyp{p0: w0 / (bw + w0), sum: bw / (bw + w0), det: best}
+		e.hyp[ti] = e.gnnHyp(ti, best, dets)
 		dj := e.pairs[best].dj
 		e.assigned[dj] = ti
 		e.unexpl[dj] = 0
@@ -161,9 +168,9 @@ func (e *Engine) gnn(c *cluster, dets []Detection, sc *scratch) {
 	}
 	for r, ti := range c.tracks {
 		row := sc.cost[r*w : (r+1)*w]
-		row[m+r] = -math.Log(e.missWeight(ti))
+		row[m+r] = -math.Log(e.missGiven(ti))
 		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
-			if wt := e.pairWeight(k, dets); wt > 0 {
+			if wt := e.pairWeight(k, dets) / e.tracks[ti].rp; wt > 0 {
 				row[sc.cols[e.pairs[k].dj]] = -math.Log(wt)
 			}
 		}
@@ -171,7 +178,6 @@ func (e *Engine) gnn(c *cluster, dets []Detection, sc *scratch) {
 	assign := sc.lsa.solve(sc.cost, n, w)
 	for r, ti := range c.tracks {
 		col := assign[r]
-		w0 := e.missWeight(ti)
 		if col >= m {
 			e.hyp[ti] = hyp{p0: 1, det: -1}
 			continue
@@ -188,8 +194,7 @@ func (e *Engine) gnn(c *cluster, dets []Detection, sc *scratch) {
 			e.hyp[ti] = hyp{p0: 1, det: -1}
 			continue
 		}
-		bw := e.pairWeight(bk, dets)
-		e.hyp[ti] = hyp{p0: w0 / (bw + w0), sum: bw / (bw + w0), det: bk}
+		e.hyp[ti] = e.gnnHyp(ti, bk, dets)
 		e.assigned[dj] = ti
 		e.unexpl[dj] = 0
 	}
@@ -199,6 +204,25 @@ func (e *Engine) gnn(c *cluster, dets []Detection, sc *scratch) {
 // loopy belief propagation over the bipartite association graph (Williams
 // and Lau, 2014), with track existence in the miss weight (JIPDA).
 func (e *Engine) jpda(c *cluster, dets []Detection, sc *scratch) {
+	if len(c.tracks) == 1 {
+		// One track: the marginals are exact in closed form.
+		ti := c.tracks[0]
+		s := e.missWeight(ti)
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			e.hw[k] = e.pairWeight(k, dets)
+			s += e.hw[k]
+		}
+		h := hyp{p0: e.missWeight(ti) / s, det: -1}
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			e.hw[k] /= s
+			h.sum += e.hw[k]
+			dj := e.pairs[k].dj
+			e.unexpl[dj] = 1 - e.hw[k]
+			e.assigned[dj] = ti
+		}
+		e.hyp[ti] = h
+		return
+	}
 	// Pairs of the cluster are e.pairs[pstart[ti]:pstart[ti+1]] for its tracks.
 	np := 0
 	for _, ti := range c.tracks {

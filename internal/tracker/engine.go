@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -104,7 +105,8 @@ type Config struct {
 	MaxLag float64
 	// Workers is the number of goroutines used per scan (1 = none).
 	Workers int
-	// CellSize is the gating grid cell, metres.
+	// CellSize is the gating grid cell, metres; zero adapts it to the
+	// tracks' gates every scan.
 	CellSize float64
 }
 
@@ -122,7 +124,6 @@ func DefaultConfig() Config {
 		Survival: 0.999,
 		MaxLag:   10,
 		Workers:  1,
-		CellSize: 100,
 
 		BearingClutter: 0.1,
 	}
@@ -199,9 +200,6 @@ func (c *Config) fill() error {
 	if c.Workers <= 0 {
 		c.Workers = 1
 	}
-	if c.CellSize == 0 {
-		c.CellSize = d.CellSize
-	}
 	if c.ClutterDensity < 0 || c.BirthDensity < 0 {
 		return errors.New("tracker: config clutter and birth densities must be >= 0")
 	}
@@ -218,6 +216,7 @@ type track struct {
 	p        [maxModels]Cov
 	mu       [maxModels]float64
 	r        float64 // existence probability
+	r0       float64 // existence at birth
 	t        float64 // time of the estimate
 	lastHit  float64
 	hits     int32
@@ -230,7 +229,7 @@ type track struct {
 	rp    float64 // predicted existence
 	pdg   float64 // pd * gate probability (0 when not covered)
 	xc    State   // combined predicted state
-	pc    Cov     // combined predicted covariance
+	pc    Cov2    // position block of the combined predicted covariance
 	sinv  Cov2    // inverse combined position innovation covariance (nominal R)
 	cpred [maxModels]float64
 }
@@ -239,6 +238,9 @@ type track struct {
 func (t *track) combine(n int) (State, Cov) {
 	if n == 1 {
 		return t.x[0], t.p[0]
+	}
+	if n == 2 {
+		return mix2(&t.x[0], &t.x[1], &t.p[0], &t.p[1], t.mu[0], t.mu[1])
 	}
 	var x State
 	for m := 0; m < n; m++ {
@@ -297,6 +299,7 @@ type Engine struct {
 	gate    float64 // chi-square gate
 	pg      float64
 	now     float64
+	prev    float64 // time of the scan before now
 	nextID  int64
 	started bool
 
@@ -370,6 +373,10 @@ func (e *Engine) Assoc() []int64 { return e.assoc }
 // Tracks appends the confirmed tracks (all tracks with all true) to dst in
 // ID order and returns it.
 func (e *Engine) Tracks(dst []Estimate, all bool) []Estimate {
+	start := len(dst)
+	defer func() {
+		slices.SortFunc(dst[start:], func(a, b Estimate) int { return cmp.Compare(a.ID, b.ID) })
+	}()
 	n := len(e.cfg.Models)
 	for i := range e.tracks {
 		t := &e.tracks[i]
@@ -422,6 +429,11 @@ func (e *Engine) Step(t float64, dets []Detection, covered func(x, y float64) bo
 		if err := checkDetection(&dets[i]); err != nil {
 			return fmt.Errorf("tracker: detection %d: %w", i, err)
 		}
+	}
+	if !e.started {
+		e.prev = t
+	} else {
+		e.prev = e.now
 	}
 	e.started = true
 	e.now = t
@@ -499,14 +511,21 @@ func (e *Engine) parallel(n int, f func(w, lo, hi int)) {
 // gating quantities.
 func (e *Engine) predict(t float64, covered func(x, y float64) bool) {
 	nm := len(e.cfg.Models)
+	// Most tracks were updated at the previous scan: share their survival.
+	scanDT := t - e.prev
+	scanSurvival := math.Pow(e.cfg.Survival, scanDT)
 	e.parallel(len(e.tracks), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			tr := &e.tracks[i]
 			dt := t - tr.t
 			e.predictTrack(tr, dt, nm)
 			tr.t = t
-			tr.xc, tr.pc = tr.combine(nm)
-			tr.rp = tr.r * math.Pow(e.cfg.Survival, dt) * e.inRegion(&tr.xc, &tr.pc)
+			tr.xc, tr.pc = tr.combinedPos(nm)
+			surv := scanSurvival
+			if dt != scanDT {
+				surv = math.Pow(e.cfg.Survival, dt)
+			}
+			tr.rp = tr.r * surv * e.inRegion(&tr.xc, tr.pc)
 			tr.pdg = e.cfg.PD * e.pg
 			if covered != nil && !covered(tr.xc[0], tr.xc[1]) {
 				tr.pdg = 0
@@ -519,57 +538,102 @@ func (e *Engine) predictTrack(tr *track, dt float64, nm int) {
 	if nm == 2 && dt > 0 {
 		// IMM mixing with a symmetric switching probability.
 		sw := 0.5 * (1 - math.Exp(-2*e.cfg.Switch*dt))
-		pi := [2][2]float64{{1 - sw, sw}, {sw, 1 - sw}}
-		var c [2]float64
-		for j := 0; j < 2; j++ {
-			c[j] = pi[0][j]*tr.mu[0] + pi[1][j]*tr.mu[1]
-		}
-		var x [2]State
-		var p [2]Cov
-		for j := 0; j < 2; j++ {
-			var w [2]float64
-			for i := 0; i < 2; i++ {
-				w[i] = pi[i][j] * tr.mu[i] / c[j]
-			}
-			for k := 0; k < 4; k++ {
-				x[j][k] = w[0]*tr.x[0][k] + w[1]*tr.x[1][k]
-			}
-			for i := 0; i < 2; i++ {
-				var d State
-				for k := range d {
-					d[k] = tr.x[i][k] - x[j][k]
-				}
-				for a := 0; a < 4; a++ {
-					for b := 0; b < 4; b++ {
-						p[j][a][b] += w[i] * (tr.p[i][a][b] + d[a]*d[b])
-					}
-				}
-			}
-		}
-		tr.x, tr.p = x, p
-		tr.mu[0], tr.mu[1] = c[0], c[1]
+		c0 := (1-sw)*tr.mu[0] + sw*tr.mu[1]
+		c1 := sw*tr.mu[0] + (1-sw)*tr.mu[1]
+		x0, p0 := mix2(&tr.x[0], &tr.x[1], &tr.p[0], &tr.p[1], (1-sw)*tr.mu[0]/c0, sw*tr.mu[1]/c0)
+		x1, p1 := mix2(&tr.x[0], &tr.x[1], &tr.p[0], &tr.p[1], sw*tr.mu[0]/c1, (1-sw)*tr.mu[1]/c1)
+		tr.x[0], tr.p[0], tr.x[1], tr.p[1] = x0, p0, x1, p1
+		tr.mu[0], tr.mu[1] = c0, c1
 	}
 	for m := 0; m < nm; m++ {
 		predict(&tr.x[m], &tr.p[m], dt, e.cfg.Models[m].Q)
 	}
 }
 
+// mix2 returns the moment-matched Gaussian of a two-component mixture
+// with weights wa + wb = 1: P = wa Pa + wb Pb + wa wb (xa-xb)(xa-xb)'.
+func mix2(xa, xb *State, pa, pb *Cov, wa, wb float64) (State, Cov) {
+	var x State
+	var d State
+	for i := range x {
+		x[i] = wa*xa[i] + wb*xb[i]
+		d[i] = xa[i] - xb[i]
+	}
+	var p Cov
+	ww := wa * wb
+	for i := 0; i < 4; i++ {
+		for j := i; j < 4; j++ {
+			v := wa*pa[i][j] + wb*pb[i][j] + ww*d[i]*d[j]
+			p[i][j] = v
+			p[j][i] = v
+		}
+	}
+	return x, p
+}
+
+// combinedPos returns the combined state and the position block of the
+// combined covariance (all that gating needs).
+func (t *track) combinedPos(n int) (State, Cov2) {
+	if n == 1 {
+		return t.x[0], Cov2{XX: t.p[0][0][0], XY: t.p[0][0][1], YY: t.p[0][1][1]}
+	}
+	wa, wb := t.mu[0], t.mu[1]
+	var x State
+	for i := range x {
+		x[i] = wa*t.x[0][i] + wb*t.x[1][i]
+	}
+	dx, dy := t.x[0][0]-t.x[1][0], t.x[0][1]-t.x[1][1]
+	ww := wa * wb
+	return x, Cov2{
+		XX: wa*t.p[0][0][0] + wb*t.p[1][0][0] + ww*dx*dx,
+		XY: wa*t.p[0][0][1] + wb*t.p[1][0][1] + ww*dx*dy,
+		YY: wa*t.p[0][1][1] + wb*t.p[1][1][1] + ww*dy*dy,
+	}
+}
+
 // inRegion returns the probability that a target with the given estimate is
 // inside the surveillance region.
-func (e *Engine) inRegion(x *State, p *Cov) float64 {
+func (e *Engine) inRegion(x *State, p Cov2) float64 {
 	r := e.cfg.Region
 	if r.Area() == 0 {
 		return 1
 	}
-	sx, sy := math.Sqrt(p[0][0]), math.Sqrt(p[1][1])
+	sx, sy := math.Sqrt(p.XX), math.Sqrt(p.YY)
+	const far = 8 // standard deviations: the probability outside is < 1e-15
+	if x[0]-r.XMin > far*sx && r.XMax-x[0] > far*sx && x[1]-r.YMin > far*sy && r.YMax-x[1] > far*sy {
+		return 1
+	}
 	px := normCDF((r.XMax-x[0])/sx) - normCDF((r.XMin-x[0])/sx)
 	py := normCDF((r.YMax-x[1])/sy) - normCDF((r.YMin-x[1])/sy)
 	return px * py
 }
 
+// cellSize returns Config.CellSize or, when zero, twice the mean gate
+// half-width, so a typical gate touches one to four cells.
+func (e *Engine) cellSize(dets []Detection) float64 {
+	if e.cfg.CellSize > 0 {
+		return e.cfg.CellSize
+	}
+	if len(e.tracks) == 0 {
+		return 100
+	}
+	var rmax float64
+	for i := range dets {
+		if dets[i].Kind == MeasPosition {
+			rmax = math.Max(rmax, math.Max(dets[i].R.XX, dets[i].R.YY))
+		}
+	}
+	var sum float64
+	for i := range e.tracks {
+		sum += e.tracks[i].pc.XX + e.tracks[i].pc.YY
+	}
+	half := math.Sqrt(e.gate * (0.5*sum/float64(len(e.tracks)) + rmax))
+	return min(max(2*half, 10), 5000)
+}
+
 // gateAll finds every (track, detection) pair inside the track's gate.
 func (e *Engine) gateAll(dets []Detection) {
-	e.grid.build(dets, e.cfg.CellSize)
+	e.grid.build(dets, e.cellSize(dets))
 	nt := len(e.tracks)
 	e.pstart = grow(e.pstart, nt+1)
 	w := e.cfg.Workers
@@ -612,7 +676,7 @@ func (e *Engine) gateTrack(ti int32, dets []Detection, buf []pair) []pair {
 	nm := len(e.cfg.Models)
 	// Bounding box of the gate with the position-only part of the
 	// covariance plus the largest plausible measurement noise.
-	s := Cov2{XX: tr.pc[0][0], XY: tr.pc[0][1], YY: tr.pc[1][1]}
+	s := tr.pc
 	rmax := e.grid.maxR
 	hx := math.Sqrt(e.gate * (s.XX + rmax))
 	hy := math.Sqrt(e.gate * (s.YY + rmax))
@@ -633,7 +697,7 @@ func (e *Engine) gateTrack(ti int32, dets []Detection, buf []pair) []pair {
 					si[m], det = sm.inv()
 					norm[m] = 1 / (2 * math.Pi * math.Sqrt(det))
 				}
-				sc := posCov(&tr.pc, d.R)
+				sc := Cov2{XX: tr.pc.XX + d.R.XX, XY: tr.pc.XY + d.R.XY, YY: tr.pc.YY + d.R.YY}
 				tr.sinv, _ = sc.inv()
 			}
 			dx, dy := d.X-tr.xc[0], d.Y-tr.xc[1]
@@ -733,6 +797,9 @@ func (e *Engine) pairWeight(k int32, dets []Detection) float64 {
 	}
 	return tr.rp * pd * pr.g / e.clutterAt(&dets[pr.dj])
 }
+
+// missGiven is the miss weight of a track given that it exists.
+func (e *Engine) missGiven(ti int32) float64 { return 1 - e.tracks[ti].pdg }
 
 func (e *Engine) missWeight(ti int32) float64 {
 	tr := &e.tracks[ti]
@@ -864,31 +931,35 @@ func mixture(w []float64, xs []State, ps []Cov) (State, Cov) {
 	var s float64
 	for k := range w {
 		s += w[k]
+	}
+	for k := range w {
+		w[k] /= s
 		for i := range x {
 			x[i] += w[k] * xs[k][i]
 		}
 	}
-	for i := range x {
-		x[i] /= s
-	}
 	var p Cov
 	for k := range w {
+		wk := w[k]
+		if wk < 1e-12 {
+			continue
+		}
 		var d State
 		for i := range d {
 			d[i] = xs[k][i] - x[i]
 		}
+		pk := &ps[k]
 		for i := 0; i < 4; i++ {
-			for j := 0; j < 4; j++ {
-				p[i][j] += w[k] * (ps[k][i][j] + d[i]*d[j])
+			for j := i; j < 4; j++ {
+				p[i][j] += wk * (pk[i][j] + d[i]*d[j])
 			}
 		}
 	}
 	for i := 0; i < 4; i++ {
-		for j := 0; j < 4; j++ {
-			p[i][j] /= s
+		for j := i + 1; j < 4; j++ {
+			p[j][i] = p[i][j]
 		}
 	}
-	symmetrize(&p)
 	return x, p
 }
 
@@ -993,7 +1064,7 @@ func (e *Engine) initiate(t float64, dets []Detection) {
 			lc = e.clutter
 		}
 		r0 := u * e.cfg.PD * e.birth / (e.cfg.PD*e.birth + lc)
-		tr := track{id: e.nextID, r: r0, t: t, lastHit: t, hits: 1}
+		tr := track{id: e.nextID, r: r0, r0: r0, t: t, lastHit: t, hits: 1}
 		e.nextID++
 		for m, mo := range e.cfg.Models {
 			tr.x[m] = x
@@ -1039,29 +1110,43 @@ func initialState(d *Detection) (State, Cov, bool) {
 // prune drops tracks whose existence fell below Delete and updates the
 // online birth estimate.
 func (e *Engine) prune(t float64) {
-	confirmed := 0
-	out := e.tracks[:0]
-	for i := range e.tracks {
+	confirmed, died := 0, 0
+	// Swap-remove: order changes but stays deterministic, and surviving
+	// tracks (hundreds of bytes each) are not shifted.
+	n := len(e.tracks)
+	for i := 0; i < n; {
 		tr := &e.tracks[i]
 		if !tr.shown && tr.r >= e.cfg.Report {
 			tr.shown = true
 			confirmed++
 			e.Stats.Confirmed++
 		}
-		drop := tr.r < e.cfg.Delete || tr.dead
+		// A track is dropped when its existence falls under Delete, or, for
+		// one born less likely than that, to a tenth of its birth existence.
+		drop := tr.r < min(e.cfg.Delete, 0.1*tr.r0) || tr.dead
 		if e.cfg.MaxCoast > 0 && t-tr.lastHit > e.cfg.MaxCoast && !tr.friendly {
 			drop = true
 		}
-		if drop {
-			e.Stats.Deleted++
+		if !drop {
+			i++
 			continue
 		}
-		out = append(out, *tr)
+		e.Stats.Deleted++
+		if tr.shown {
+			died++
+		}
+		n--
+		e.tracks[i] = e.tracks[n]
 	}
-	clear(e.tracks[len(out):])
-	e.tracks = out
+	clear(e.tracks[n:])
+	e.tracks = e.tracks[:n]
 	if e.cfg.BirthDensity == 0 {
-		e.birth = max(0.98*e.birth+0.02*float64(confirmed)/e.cfg.Region.Area(), 1e-3*e.clutter)
+		// Births are counted by confirmations and, since in a steady
+		// population every death makes room for a birth, by the deaths of
+		// confirmed tracks: the second term keeps the estimate from
+		// spiralling down when confirmations become rare.
+		obs := 0.5 * float64(confirmed+died) / e.cfg.Region.Area()
+		e.birth = max(0.98*e.birth+0.02*obs, 1e-4*e.clutter)
 	}
 }
 
@@ -1070,18 +1155,4 @@ func grow[T any](s []T, n int) []T {
 		return make([]T, n, n+n/4)
 	}
 	return s[:n]
-}
-
-// sortTracks keeps tracks in ID order (they are appended in ID order, and
-// pruning is stable, so this is only needed after a handover).
-func (e *Engine) sortTracks() {
-	slices.SortFunc(e.tracks, func(a, b track) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
 }
