@@ -54,6 +54,15 @@ const (
 // ErrBadBatch is returned for bytes that are not a valid observation batch.
 var ErrBadBatch = errors.New("natsbus: malformed observation batch")
 
+// EncodeObservations appends one batch message holding obs to dst.
+func EncodeObservations(dst []byte, obs []borderwatch.Observation) []byte {
+	dst = appendBatchHeader(dst)
+	for i := range obs {
+		dst = appendRecord(dst, &obs[i])
+	}
+	return dst
+}
+
 // appendBatchHeader starts a batch.
 func appendBatchHeader(b []byte) []byte {
 	return append(append(b, batchMagic...), batchVersion)
@@ -291,7 +300,7 @@ func (d *decoder) str() string { return string(d.bytes()) }
 func (d *decoder) time() time.Time {
 	s := d.varint()
 	ns := d.uvarint()
-	if ns >= 1e9 {
+	if ns >= 1e9 || s < zeroUnix || s > maxUnix {
 		d.err = true
 		return time.Time{}
 	}
@@ -301,7 +310,11 @@ func (d *decoder) time() time.Time {
 	return time.Unix(s, int64(ns)).UTC()
 }
 
-var zeroUnix = time.Time{}.Unix()
+// Times are bounded to years 1..9999 so they round-trip exactly.
+var (
+	zeroUnix = time.Time{}.Unix()
+	maxUnix  = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
+)
 
 // kind and class intern the well-known values so decoding them does not
 // allocate.
