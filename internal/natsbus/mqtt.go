@@ -98,6 +98,8 @@ type IngestOptions struct {
 	// OnError is told about every dropped message (optional; it must not
 	// block). Drops are also counted in borderwatch_mqtt_dropped_total.
 	OnError func(topic string, err error)
+	// Started, when set, is called once the subscriptions are in place.
+	Started func()
 }
 
 const mqttMsgsStream = "$MQTT_msgs"
@@ -148,6 +150,9 @@ func (l *Log) IngestMQTT(ctx context.Context, opts IngestOptions) error {
 	}
 	if err := l.nc.Flush(); err != nil {
 		return fmt.Errorf("natsbus: ingest mqtt: %w", err)
+	}
+	if opts.Started != nil {
+		opts.Started()
 	}
 	<-ctx.Done()
 	return nil
