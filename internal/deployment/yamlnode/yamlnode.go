@@ -253,10 +253,10 @@ func (m *Map) Keys() []string { return m.keys }
 // Has reports whether key is present (even if null).
 func (m *Map) Has(key string) bool { _, ok := m.val[key]; return ok }
 
-// LineOf returns the line of key's value, or of the mapping if key is absent.
+// LineOf returns the line of key, or of the mapping if key is absent.
 func (m *Map) LineOf(key string) int {
-	if v, ok := m.val[key]; ok {
-		return v.Line
+	if k, ok := m.key[key]; ok {
+		return k.Line
 	}
 	return m.Line
 }
