@@ -99,6 +99,13 @@ type Config struct {
 	// MaxCoast deletes a track not updated for this many seconds; zero
 	// disables it (existence alone decides).
 	MaxCoast float64
+	// MaxTentative deletes a never-confirmed track not updated for this
+	// many seconds; zero disables it. Live sensors without a known
+	// footprint give no negative evidence, so this is what clears clutter.
+	MaxTentative float64
+	// FriendTimeout deletes a friendly unit's track after this many seconds
+	// without an update; zero keeps it.
+	FriendTimeout float64
 	// BearingClutter is the false-bearing density per radian per scan.
 	BearingClutter float64
 	// MaxLag is how far back (seconds) a late detection is still used.
@@ -309,17 +316,19 @@ type Engine struct {
 	clutter, birth float64
 
 	// Per-scan scratch.
-	grid     grid
-	pairs    []pair
-	wpairs   [][]pair
-	pstart   []int32 // per track: start in pairs (CSR), len = tracks+1
-	parent   []int32
-	assigned []int32   // per detection: track index or -1
-	unexpl   []float64 // per detection: probability it is from no existing track
-	hyp      []hyp     // per track: association outcome
-	hw       []float64 // JPDA weights per pair (aligned with pairs)
-	clusters clusterer
-	assoc    []int64
+	grid       grid
+	pairs      []pair
+	wpairs     [][]pair
+	pstart     []int32 // per track: start in pairs (CSR), len = tracks+1
+	parent     []int32
+	assigned   []int32   // per detection: track index or -1
+	unexpl     []float64 // per detection: probability it is from no existing track
+	hyp        []hyp     // per track: association outcome
+	hw         []float64 // JPDA weights per pair (aligned with pairs)
+	clusters   clusterer
+	assoc      []int64
+	nearFriend []int32 // per detection: friendly track index + 1, or 0
+	friends    int     // number of friendly tracks
 
 	// Stats.
 	Stats Stats
@@ -337,8 +346,8 @@ type hyp struct {
 	det int32   // GNN: assigned detection or -1
 }
 
-// New returns an engine with cfg (zero fields defaulted).
-func New(cfg Config) (*Engine, error) {
+// NewEngine returns an engine with cfg (zero fields defaulted).
+func NewEngine(cfg Config) (*Engine, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
@@ -836,6 +845,9 @@ func (e *Engine) updateTrack(ti int32, t float64, dets []Detection, nm int, sc *
 		return
 	}
 	tr.r = min(r, 1-1e-12)
+	if tr.friendly {
+		tr.r = 1 - 1e-12 // a unit's self-reports, not detections, say it exists
+	}
 	if h.sum == 0 {
 		return // coasting: the prediction stands
 	}
@@ -1047,11 +1059,18 @@ func (e *Engine) initiate(t float64, dets []Detection) {
 			e.assoc[j] = e.tracks[a].id
 		}
 	}
+	e.markFriends(len(dets))
 	var unexplained float64
 	for j := range dets {
 		u := e.unexpl[j]
 		unexplained += u
 		if u < 0.5 {
+			continue
+		}
+		if f := e.nearFriend[j]; f > 0 {
+			// Inside a friendly unit's gate: it is that unit, never a new
+			// unknown track.
+			e.assoc[j] = e.tracks[f-1].id
 			continue
 		}
 		d := &dets[j]
@@ -1124,7 +1143,11 @@ func (e *Engine) prune(t float64) {
 		// A track is dropped when its existence falls under Delete, or, for
 		// one born less likely than that, to a tenth of its birth existence.
 		drop := tr.r < min(e.cfg.Delete, 0.1*tr.r0) || tr.dead
-		if e.cfg.MaxCoast > 0 && t-tr.lastHit > e.cfg.MaxCoast && !tr.friendly {
+		if tr.friendly {
+			drop = e.cfg.FriendTimeout > 0 && t-tr.lastHit > e.cfg.FriendTimeout
+		} else if e.cfg.MaxCoast > 0 && t-tr.lastHit > e.cfg.MaxCoast {
+			drop = true
+		} else if !tr.shown && e.cfg.MaxTentative > 0 && t-tr.lastHit > e.cfg.MaxTentative {
 			drop = true
 		}
 		if !drop {
@@ -1134,6 +1157,9 @@ func (e *Engine) prune(t float64) {
 		e.Stats.Deleted++
 		if tr.shown {
 			died++
+		}
+		if tr.friendly {
+			e.friends--
 		}
 		n--
 		e.tracks[i] = e.tracks[n]

@@ -57,7 +57,7 @@ func RunScenario(ctx context.Context, in io.Reader, out io.Writer, o ScenarioOpt
 	if o.Tune != nil {
 		o.Tune(&cfg)
 	}
-	eng, err := New(cfg)
+	eng, err := NewEngine(cfg)
 	if err != nil {
 		return st, err
 	}
