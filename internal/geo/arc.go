@@ -81,16 +81,3 @@ func curveBox(a, b, mid borderwatch.LatLon) BBox {
 	dev := math.Max(math.Abs(mid.Lat-(a.Lat+b.Lat)/2), math.Abs(mid.Lon-(a.Lon+b.Lon)/2))
 	return box.Pad(dev + 1e-7)
 }
-
-// movementBox is curveBox for a movement, with the bulge bounded instead of
-// measured (no geodesic needed): a geodesic spanning Δ degrees departs from
-// the lat/lon chord by less than Δ²·(1+tan|φ|)/4 in radians.
-func movementBox(a, b borderwatch.LatLon) BBox {
-	box := BBox{MinLat: math.Min(a.Lat, b.Lat), MaxLat: math.Max(a.Lat, b.Lat),
-		MinLon: math.Min(a.Lon, b.Lon), MaxLon: math.Max(a.Lon, b.Lon)}
-	dlat := (box.MaxLat - box.MinLat) * deg2rad
-	dlon := (box.MaxLon - box.MinLon) * deg2rad
-	lat := math.Min(89, math.Max(math.Abs(a.Lat), math.Abs(b.Lat)))
-	bulge := (dlat*dlat + dlon*dlon) * (1 + math.Tan(lat*deg2rad)) / 4 * rad2deg
-	return box.Pad(bulge + 1e-7)
-}

@@ -248,32 +248,85 @@ func clampKm(km, length float64) float64 {
 // interior (vertex < 0) or a vertex; signed is the side function there
 // (> 0 right).
 type nearest struct {
-	seg, vertex  int
-	dist, signed float64
+	seg, vertex   int
+	dist2, signed float64
 }
 
-// nearest finds the segment interior or vertex nearest to e (3-D distance)
-// and the signed side value there. At an interior vertex the side is the
-// sum of both segments' signed distances: a point whose nearest feature is
-// a vertex lies in the wedge on the outside of the turn, where both
-// segments agree. At an end vertex the end segment's continuation decides.
-func (l *Line) nearest(e vec3) nearest {
-	segs := l.ix.segs
-	best := nearest{dist: math.Inf(1), vertex: -1}
-	for i := range segs {
-		s := &segs[i]
-		if !s.within(e) {
-			continue
-		}
-		g := s.signed(e)
-		if d := math.Abs(g); d < best.dist {
-			best = nearest{seg: i, vertex: -1, dist: d, signed: g}
+// nearestRings is how many rings of grid cells around a point nearest
+// searches before it falls back to checking every segment.
+const nearestRings = 3
+
+// nearest finds the segment interior or vertex nearest to p (at e; by 3-D
+// distance) and the signed side value there. At an interior vertex the side
+// is the sum of both segments' signed distances: a point whose nearest
+// feature is a vertex lies in the wedge on the outside of the turn, where
+// both segments agree. At an end vertex the end segment's continuation
+// decides.
+//
+// It searches the grid cells in rings around p's cell and stops once
+// nothing outside the rings can be nearer; far from the line (beyond
+// nearestRings cells) it checks every segment.
+func (l *Line) nearest(p borderwatch.LatLon, e vec3) nearest {
+	best := nearest{dist2: math.Inf(1), vertex: -1}
+	ix := l.ix
+	if r, c, ok := ix.cellOf(p); ok {
+		// Anything outside ring k is at least k cells of latitude or
+		// longitude away; the factor 0.98 covers the chord-versus-arc and
+		// plane-versus-curve differences of the 3-D metric.
+		cosMax := math.Cos(math.Min(89, math.Abs(p.Lat)+float64(nearestRings+1)*ix.cellDeg) * deg2rad)
+		perCell := 0.98 * ix.cellDeg * deg2rad * EarthA * (1 - wgs84.e2) * cosMax
+		for k := 0; k <= nearestRings; k++ {
+			for rr := r - k; rr <= r+k; rr++ {
+				if rr < 0 || rr >= ix.rows {
+					continue
+				}
+				step := 1
+				if rr != r-k && rr != r+k {
+					step = 2 * k // only the ring's two side cells
+				}
+				for cc := c - k; cc <= c+k; cc += max(step, 1) {
+					if cc < 0 || cc >= ix.cols {
+						continue
+					}
+					for _, v := range ix.cells[rr*ix.cols+cc] {
+						if v >= 0 {
+							l.consider(int(v), e, &best)
+						}
+					}
+				}
+			}
+			if bound := float64(k) * perCell; best.dist2 <= bound*bound {
+				return best
+			}
 		}
 	}
+	for i := range ix.segs {
+		l.consider(i, e, &best)
+	}
+	return best
+}
+
+// consider updates best with segment i's interior and its two vertices.
+// Ties go to the lower segment, then to the interior, so the result does
+// not depend on the order segments are considered in.
+func (l *Line) consider(i int, e vec3, best *nearest) {
+	segs := l.ix.segs
+	s := &segs[i]
+	take := func(c nearest) {
+		if c.dist2 < best.dist2 || c.dist2 == best.dist2 &&
+			(c.seg < best.seg || c.seg == best.seg && c.vertex < best.vertex) {
+			*best = c
+		}
+	}
+	if s.within(e) {
+		g := s.signed(e)
+		take(nearest{seg: i, vertex: -1, dist2: g * g, signed: g})
+	}
 	last := len(l.ev) - 1
-	for v := range l.ev {
-		d := e.sub(l.ev[v]).norm()
-		if d >= best.dist {
+	for _, v := range [2]int{i, i + 1} {
+		d := e.sub(l.ev[v])
+		d2 := d.dot(d)
+		if d2 > best.dist2 {
 			continue
 		}
 		var g float64
@@ -285,9 +338,8 @@ func (l *Line) nearest(e vec3) nearest {
 		default:
 			g = segs[v-1].signed(e) + segs[v].signed(e)
 		}
-		best = nearest{seg: min(v, last-1), vertex: v, dist: d, signed: g}
+		take(nearest{seg: min(v, last-1), vertex: v, dist2: d2, signed: g})
 	}
-	return best
 }
 
 // Side returns the side of the line p lies on: the side of its nearest
@@ -295,7 +347,7 @@ func (l *Line) nearest(e vec3) nearest {
 // from the line; beyond the ends the end segments' continuations divide
 // the sides. A point exactly on the line is Left.
 func (l *Line) Side(p borderwatch.LatLon) Side {
-	if l.nearest(ecef(p)).signed > 0 {
+	if l.nearest(p, l.ix.position(p)).signed > 0 {
 		return Right
 	}
 	return Left
@@ -304,8 +356,8 @@ func (l *Line) Side(p borderwatch.LatLon) Side {
 // Locate returns p's station: its chainage, its signed offset and the
 // nearest point of the line.
 func (l *Line) Locate(p borderwatch.LatLon) Station {
-	e := ecef(p)
-	nr := l.nearest(e)
+	e := l.ix.position(p)
+	nr := l.nearest(p, e)
 	sign := -1.0
 	if nr.signed > 0 {
 		sign = 1

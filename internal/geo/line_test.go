@@ -153,3 +153,103 @@ func TestLocatePointAtRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// bruteNearest is nearest without the grid.
+func bruteNearest(l *Line, e vec3) nearest {
+	best := nearest{dist2: math.Inf(1), vertex: -1}
+	for i := range l.ix.segs {
+		l.consider(i, e, &best)
+	}
+	return best
+}
+
+// TestNearestMatchesBruteForce is a property test of the grid search in
+// nearest: it finds the same feature as checking every segment, near the
+// line (ring search) and far from it (fallback).
+func TestNearestMatchesBruteForce(t *testing.T) {
+	l := border(t)
+	for _, band := range [][2]float64{{0, 100}, {100, 3000}, {3000, 8000}, {8000, 200e3}} {
+		for i, m := range movements(l, 3000, band[0], band[1], 11) {
+			e := l.ix.position(m.a)
+			got, want := l.nearest(m.a, e), bruteNearest(l, e)
+			if got != want {
+				t.Fatalf("band %v, point %d %v: nearest %+v, brute force %+v", band, i, m.a, got, want)
+			}
+		}
+	}
+}
+
+// TestCrossProperties checks, on random track steps near the real border:
+// the indexed Cross finds what the naive all-segments test finds; a→b and
+// b→a report the same crossing with opposite directions; and Cross agrees
+// with Side (a single crossing goes from Side(a) into Side(b); no crossing
+// leaves the side unchanged).
+func TestCrossProperties(t *testing.T) {
+	l := border(t)
+	rng := rand.New(rand.NewPCG(12, 13))
+	crossings := 0
+	for i := range 20000 {
+		// Stay 10 km clear of the ends, whose continuations divide the
+		// sides without being part of the line.
+		km := 10 + rng.Float64()*(l.Length()-20)
+		p, az := l.pointAz(km, false)
+		off := (rng.Float64()*2 - 1) * []float64{5, 50, 500, 3000}[i%4]
+		a := Direct(p, az+90, off)
+		step := 1 + rng.Float64()*29
+		if i%10 == 0 {
+			step = rng.Float64() * 2000 // occasionally a long jump
+		}
+		b := Direct(a, rng.Float64()*360, step)
+
+		c, ok := l.Cross(a, b)
+		seg, into, nok := naiveCross(l, a, b)
+		if ok != nok || ok && (c.Segment != seg || c.Direction != into) {
+			t.Fatalf("step %d %v→%v: Cross %+v %v, naive seg %d %s %v", i, a, b, c, ok, seg, into, nok)
+		}
+		r, rok := l.Cross(b, a)
+		if ok != rok {
+			t.Fatalf("step %d: a→b crosses %v, b→a %v", i, ok, rok)
+		}
+		n := len(l.ix.SegmentsCrossing(nil, a, b))
+		sa, sb := l.Side(a), l.Side(b)
+		if !ok {
+			if sa != sb {
+				t.Fatalf("step %d %v→%v: no crossing but sides %s→%s", i, a, b, sa, sb)
+			}
+			continue
+		}
+		crossings++
+		if n == 1 {
+			if r.Direction != c.Direction.Opposite() || math.Abs(r.Chainage-c.Chainage) > 1e-9 || Distance(r.Point, c.Point) > 1e-6 {
+				t.Fatalf("step %d: a→b %+v, b→a %+v", i, c, r)
+			}
+			if sa != c.Direction.Opposite() || sb != c.Direction {
+				t.Fatalf("step %d %v→%v: crossed into %s but sides %s→%s", i, a, b, c.Direction, sa, sb)
+			}
+		}
+		// The crossing point is on the line, at its chainage.
+		if st := l.Locate(c.Point); math.Abs(st.Offset) > 1e-3 || math.Abs(st.Chainage-c.Chainage) > 1e-6 {
+			t.Fatalf("step %d: crossing %+v located at %+v", i, c, st)
+		}
+	}
+	if crossings < 500 {
+		t.Errorf("only %d crossings in the sample", crossings)
+	}
+}
+
+// TestSideFarFromLine checks Side stays coherent far from the line: along
+// perpendiculars out to 300 km the side never flips.
+func TestSideFarFromLine(t *testing.T) {
+	l := border(t)
+	for km := 5.0; km < l.Length()-5; km += 7.3 {
+		p, az := l.pointAz(km, false)
+		for _, d := range []float64{1, 100, 1e3, 10e3, 50e3, 100e3, 300e3} {
+			if s := l.Side(Direct(p, az-90, d)); s != Left {
+				t.Errorf("km %.1f, %v m left of the line: Side = %s", km, d, s)
+			}
+			if s := l.Side(Direct(p, az+90, d)); s != Right {
+				t.Errorf("km %.1f, %v m right of the line: Side = %s", km, d, s)
+			}
+		}
+	}
+}
