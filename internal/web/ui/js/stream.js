@@ -1,0 +1,54 @@
+// The live stream client: one EventSource on /api/v1/stream filtered to the
+// (padded) viewport. The browser reconnects by itself and sends
+// Last-Event-ID, so a dropped link resumes with only what changed. A
+// viewport change is POSTed to the open stream; if that stream is gone the
+// client reopens with the new viewport and its last event id.
+
+export class Stream {
+  constructor({ onBatch, onState, hz = 2 }) {
+    this.onBatch = onBatch; this.onState = onState; this.hz = hz;
+    this.es = null; this.id = null; this.lastId = ''; this.bbox = null;
+    this.batches = 0; this.bytes = 0;
+  }
+  open(bbox) {
+    this.bbox = bbox;
+    if (this.es) this.es.close();
+    let url = 'api/v1/stream?hz=' + this.hz;
+    if (bbox) url += '&bbox=' + bbox.map((x) => x.toFixed(4)).join(',');
+    if (this.lastId) url += '&last_event_id=' + encodeURIComponent(this.lastId);
+    const es = new EventSource(url);
+    this.es = es;
+    this.onState('connecting');
+    es.addEventListener('hello', (e) => { this.id = JSON.parse(e.data).stream; this.onState('live'); });
+    es.addEventListener('batch', (e) => {
+      this.lastId = e.lastEventId;
+      this.batches++; this.bytes += e.data.length;
+      this.onBatch(JSON.parse(e.data));
+    });
+    es.onerror = () => {
+      this.id = null;
+      if (es.readyState === EventSource.CLOSED) {
+        this.onState('offline');
+        // 401 or a hard failure: check the session, then retry later.
+        fetch('api/v1/me').then((r) => {
+          if (r.status === 401) location.href = 'login.html';
+          else setTimeout(() => { if (this.es === es) this.open(this.bbox); }, 3000);
+        }, () => setTimeout(() => { if (this.es === es) this.open(this.bbox); }, 3000));
+      } else {
+        this.onState('reconnecting');
+      }
+    };
+  }
+  async setView(bbox) {
+    this.bbox = bbox;
+    if (!this.id) return;
+    try {
+      const r = await fetch('api/v1/stream/' + this.id + '/view', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ bbox }),
+      });
+      if (r.status === 404) this.open(bbox);
+    } catch (e) {
+      // the EventSource reports the outage; it reopens with this.bbox
+    }
+  }
+}
