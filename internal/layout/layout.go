@@ -435,6 +435,9 @@ func fanOut(line *geo.Line, p borderwatch.LatLon, fromKm, toKm, fov, overlap flo
 			break
 		}
 	}
+	// Headings are rounded to 0.1°: widen the fan by that much each side so
+	// that rounding never uncovers the ends of the stretch.
+	lo, hi = lo-0.1, hi+0.1
 	span := hi - lo
 	if span <= fov {
 		return []float64{heading(ref + (lo+hi)/2)}, maxD
