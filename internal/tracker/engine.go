@@ -328,6 +328,7 @@ type Engine struct {
 	clusters   clusterer
 	assoc      []int64
 	nearFriend []int32 // per detection: friendly track index + 1, or 0
+	deleted    []int64 // confirmed tracks deleted by the last Step
 	friends    int     // number of friendly tracks
 
 	// Stats.
@@ -378,6 +379,10 @@ func (e *Engine) Len() int { return len(e.tracks) }
 // scan was associated with (most probably, in JPDA mode) or started, and 0
 // for a detection that was deemed clutter. The slice is reused.
 func (e *Engine) Assoc() []int64 { return e.assoc }
+
+// Deleted returns the IDs of once-confirmed tracks that the last Step
+// deleted. The slice is reused.
+func (e *Engine) Deleted() []int64 { return e.deleted }
 
 // Tracks appends the confirmed tracks (all tracks with all true) to dst in
 // ID order and returns it.
@@ -457,6 +462,7 @@ func (e *Engine) Step(t float64, dets []Detection, covered func(x, y float64) bo
 	if e.birth == 0 {
 		e.birth = 0.01 * e.clutter
 	}
+	e.deleted = e.deleted[:0]
 	e.predict(t, covered)
 	e.gateAll(dets)
 	e.associate(dets)
@@ -1157,6 +1163,7 @@ func (e *Engine) prune(t float64) {
 		e.Stats.Deleted++
 		if tr.shown {
 			died++
+			e.deleted = append(e.deleted, tr.id)
 		}
 		if tr.friendly {
 			e.friends--
