@@ -25,6 +25,8 @@ type arc struct {
 	lenM     float64 // geodesic length
 	az1, az2 float64 // geodesic azimuth at a and forward azimuth at b
 	box      BBox    // lat/lon box holding the whole curve
+	centre   vec3    // centre and radius of a sphere holding the curve
+	radius   float64
 }
 
 func newArc(a, b borderwatch.LatLon) arc {
@@ -36,6 +38,8 @@ func newArc(a, b borderwatch.LatLon) arc {
 	s.ta = up(a).cross(s.n).unit()
 	s.tb = up(b).cross(s.n).unit()
 	s.box = curveBox(a, b, mid)
+	s.centre = s.ea.add(s.eb).scale(0.5)
+	s.radius = math.Max(s.ea.sub(s.centre).norm(), ecef(mid).sub(s.centre).norm()) + 1
 	return s
 }
 

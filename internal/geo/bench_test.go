@@ -50,6 +50,7 @@ func benchCross(b *testing.B, minOff, maxOff float64) {
 	b.ReportAllocs()
 	n := 0
 	i := 0
+	cpu0 := processCPU()
 	for b.Loop() {
 		m := &ms[i&(len(ms)-1)]
 		if _, ok := l.Cross(m.a, m.b); ok {
@@ -57,6 +58,7 @@ func benchCross(b *testing.B, minOff, maxOff float64) {
 		}
 		i++
 	}
+	reportCPU(b, cpu0)
 	b.ReportMetric(float64(n)/float64(b.N), "crossings/op")
 }
 
@@ -66,6 +68,7 @@ func benchNaive(b *testing.B, minOff, maxOff float64) {
 	b.ReportAllocs()
 	n := 0
 	i := 0
+	cpu0 := processCPU()
 	for b.Loop() {
 		m := &ms[i&(len(ms)-1)]
 		if _, _, ok := naiveCross(l, m.a, m.b); ok {
@@ -73,7 +76,15 @@ func benchNaive(b *testing.B, minOff, maxOff float64) {
 		}
 		i++
 	}
+	reportCPU(b, cpu0)
 	b.ReportMetric(float64(n)/float64(b.N), "crossings/op")
+}
+
+// reportCPU reports the process CPU time per operation since cpu0.
+func reportCPU(b *testing.B, cpu0 int64) {
+	if cpu0 > 0 && b.N > 0 {
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	}
 }
 
 // Near: starts within 200 m of the line. Mid: 200 m to 5 km (the same or
@@ -91,10 +102,12 @@ func BenchmarkLocate(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	var s float64
+	cpu0 := processCPU()
 	for b.Loop() {
 		s += l.Locate(ms[i&(len(ms)-1)].a).Chainage
 		i++
 	}
+	reportCPU(b, cpu0)
 	_ = s
 }
 
@@ -104,10 +117,12 @@ func BenchmarkSide(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	n := 0
+	cpu0 := processCPU()
 	for b.Loop() {
 		if l.Side(ms[i&(len(ms)-1)].a) == Right {
 			n++
 		}
 		i++
 	}
+	reportCPU(b, cpu0)
 }

@@ -402,7 +402,9 @@ func (ix *Index) cover(box BBox) error {
 		// Grow by a quarter of the span on each side so that a sequence of
 		// adds outside the grid refills it only O(log n) times.
 		span := math.Max(box.MaxLat-box.MinLat, box.MaxLon-box.MinLon)
-		box = box.Pad(span / 4)
+		if err := ix.resize(box.Pad(span / 4)); err == nil {
+			return nil
+		}
 	}
 	return ix.resize(box)
 }

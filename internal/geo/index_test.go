@@ -53,3 +53,87 @@ func TestIndexQueries(t *testing.T) {
 		t.Errorf("SegmentsCrossing(no crossing) = %v", got)
 	}
 }
+
+// TestIndexGrows adds items far apart, forcing the grid to grow and refill,
+// and checks every item is still found.
+func TestIndexGrows(t *testing.T) {
+	ix := NewIndex(0.05)
+	var want []int
+	for i := range 40 {
+		lat, lon := 10+float64(i)*0.7, 20+float64(i)*0.6
+		id, err := ix.AddSegment(ll(lat, lon), ll(lat+0.1, lon+0.1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	for i, id := range want {
+		lat, lon := 10+float64(i)*0.7, 20+float64(i)*0.6
+		got := ix.SegmentsIn(nil, BBox{MinLat: lat + 0.04, MinLon: lon + 0.04, MaxLat: lat + 0.06, MaxLon: lon + 0.06})
+		if !slices.Equal(got, []int{id}) {
+			t.Errorf("segment %d: SegmentsIn = %v", id, got)
+		}
+	}
+	if _, err := NewIndex(0.001).AddZone([]borderwatch.LatLon{ll(-80, -170), ll(-80, 170), ll(80, 0)}); err == nil {
+		t.Error("a world-sized zone in 0.001° cells was accepted")
+	}
+	for _, bad := range [][]borderwatch.LatLon{{ll(0, 0), ll(1, 1)}, {ll(0, 0), ll(1, 1), ll(95, 1)}} {
+		if _, err := ix.AddZone(bad); err == nil {
+			t.Errorf("AddZone(%v) accepted", bad)
+		}
+	}
+	if _, err := ix.AddSegment(ll(1, 1), ll(1, 1)); err == nil {
+		t.Error("AddSegment accepted a zero-length segment")
+	}
+}
+
+// TestIndexSegmentsInMatchesScan is a property test: SegmentsIn returns
+// exactly the segments whose box intersects the query, each once.
+func TestIndexSegmentsInMatchesScan(t *testing.T) {
+	l := border(t)
+	ix := l.Index()
+	for i, m := range movements(l, 2000, 0, 30000, 21) {
+		box := BBoxAround(m.a, float64(i%7)*1500)
+		got := ix.SegmentsIn(nil, box)
+		slices.Sort(got)
+		var want []int
+		for id := range ix.segs {
+			if ix.segs[id].box.Intersects(box) {
+				want = append(want, id)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("box %+v: SegmentsIn %v, scan %v", box, got, want)
+		}
+	}
+}
+
+func BenchmarkSegmentsIn(b *testing.B) {
+	l := border(b)
+	ix := l.Index()
+	box := BBoxAround(l.PointAt(300), 2000)
+	dst := make([]int, 0, 16)
+	b.ReportAllocs()
+	for b.Loop() {
+		dst = ix.SegmentsIn(dst[:0], box)
+	}
+}
+
+func BenchmarkZonesAt(b *testing.B) {
+	ix := NewIndex(0.05)
+	l := border(b)
+	for km := 0.0; km < l.Length(); km += 3 {
+		p, az := l.pointAz(km, false)
+		if _, err := ix.AddZone(Footprint(p, az+90, 60, 4000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ms := movements(l, 1<<12, 0, 5000, 3)
+	dst := make([]int, 0, 16)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		dst = ix.ZonesAt(dst[:0], ms[i&(len(ms)-1)].a)
+		i++
+	}
+}

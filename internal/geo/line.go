@@ -194,8 +194,10 @@ func (l *Line) Slice(fromKm, toKm float64) []borderwatch.LatLon {
 // right of the line's direction of travel (whatever the slice's order),
 // negative to the left. Each point moves along the geodesic perpendicular
 // to the line; at a vertex it moves along the bisector by offset/cos(half
-// the turn), limited to 4×offset at sharp turns (a mitred join). It
-// suits barriers drawn at a few metres to a few km from the line.
+// the turn), limited to 4×offset at sharp turns (a mitred join); interior
+// points that would end up nearer than 99% of the offset to the line (inside
+// turns tighter than the offset) are dropped. It suits barriers drawn at a
+// few metres to a few km from the line.
 func (l *Line) OffsetSlice(fromKm, toKm, offsetM float64) []borderwatch.LatLon {
 	reverse := fromKm > toKm
 	if reverse {
@@ -229,6 +231,18 @@ func (l *Line) OffsetSlice(fromKm, toKm, offsetM float64) []borderwatch.LatLon {
 	}
 	p, az = l.pointAz(toKm, true)
 	out = append(out, shift(p, az))
+	if offsetM != 0 {
+		// Drop interior points that came out nearer than the offset to
+		// the line (or on its other side): the inside of a turn tighter
+		// than the offset, or segments shorter than it.
+		kept := out[:1]
+		for _, q := range out[1 : len(out)-1] {
+			if o := l.Locate(q).Offset; math.Signbit(o) == math.Signbit(offsetM) && math.Abs(o) >= 0.99*math.Abs(offsetM) {
+				kept = append(kept, q)
+			}
+		}
+		out = append(kept, out[len(out)-1])
+	}
 	if reverse {
 		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 			out[i], out[j] = out[j], out[i]
@@ -300,8 +314,19 @@ func (l *Line) nearest(p borderwatch.LatLon, e vec3) nearest {
 			}
 		}
 	}
+	// Every segment, skipping those whose bounding sphere is farther than
+	// the best so far.
+	bestD := math.Sqrt(best.dist2)
 	for i := range ix.segs {
+		s := &ix.segs[i]
+		if d := e.sub(s.centre); d.dot(d) > sq(bestD+s.radius) {
+			continue
+		}
+		before := best.dist2
 		l.consider(i, e, &best)
+		if best.dist2 != before {
+			bestD = math.Sqrt(best.dist2)
+		}
 	}
 	return best
 }

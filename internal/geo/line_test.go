@@ -253,3 +253,88 @@ func TestSideFarFromLine(t *testing.T) {
 		}
 	}
 }
+
+func pathKm(pts []borderwatch.LatLon) float64 {
+	s := 0.0
+	for i := 1; i < len(pts); i++ {
+		s += Distance(pts[i-1], pts[i])
+	}
+	return s / 1000
+}
+
+func TestSlice(t *testing.T) {
+	l := border(t)
+	all := l.Slice(0, l.Length())
+	if len(all) != 75 || all[0] != l.pts[0] || all[74] != l.pts[74] {
+		t.Errorf("Slice(0, Length) has %d points from %v to %v", len(all), all[0], all[len(all)-1])
+	}
+	if c := l.Slice(-5, 1e9); len(c) != len(all) || c[0] != all[0] || c[len(c)-1] != all[len(all)-1] {
+		t.Errorf("Slice is not clamped: %d points", len(c))
+	}
+	cases := []struct{ from, to float64 }{{100, 200}, {0, 0.5}, {300.1, 300.2}, {597, l.Length()}, {250, 250}}
+	for _, c := range cases {
+		s := l.Slice(c.from, c.to)
+		if len(s) < 2 {
+			t.Fatalf("Slice(%v, %v) has %d points", c.from, c.to, len(s))
+		}
+		if Distance(s[0], l.PointAt(c.from)) > 1e-9 || Distance(s[len(s)-1], l.PointAt(c.to)) > 1e-9 {
+			t.Errorf("Slice(%v, %v) runs %v → %v", c.from, c.to, s[0], s[len(s)-1])
+		}
+		if got := pathKm(s); math.Abs(got-(c.to-c.from)) > 1e-6 {
+			t.Errorf("Slice(%v, %v) is %.9f km long", c.from, c.to, got)
+		}
+		r := l.Slice(c.to, c.from)
+		for i := range s {
+			if r[len(r)-1-i] != s[i] {
+				t.Fatalf("Slice(%v, %v) is not Slice(%v, %v) reversed", c.to, c.from, c.from, c.to)
+			}
+		}
+	}
+}
+
+func TestOffsetSlice(t *testing.T) {
+	l := border(t)
+	for _, off := range []float64{-2000, -50, 0, 30, 500} {
+		s := l.OffsetSlice(120, 260, off)
+		plain := l.Slice(120, 260)
+		if off == 0 && len(s) != len(plain) || len(s) < len(plain)/2 {
+			t.Fatalf("offset %v: %d points, Slice has %d", off, len(s), len(plain))
+		}
+		for i, p := range s {
+			st := l.Locate(p)
+			if off == 0 {
+				if p != plain[i] {
+					t.Errorf("offset 0: point %d %v, Slice has %v", i, p, plain[i])
+				}
+				continue
+			}
+			// Along a segment the point is |off| away; at a vertex's outer
+			// side the mitre puts it up to 4|off| from the vertex.
+			if math.Signbit(st.Offset) != math.Signbit(off) || math.Abs(st.Offset) < 0.99*math.Abs(off) || math.Abs(st.Offset) > 4*math.Abs(off) {
+				t.Errorf("offset %v: point %d located at %+v", off, i, st)
+			}
+			if i == 0 || i == len(s)-1 {
+				if math.Abs(st.Offset-off) > 0.01 {
+					t.Errorf("offset %v: end point %d at offset %v", off, i, st.Offset)
+				}
+			}
+		}
+	}
+}
+
+func TestCrossThroughVertex(t *testing.T) {
+	l := border(t)
+	for v := 1; v < len(l.pts)-1; v += 7 {
+		in, out := l.ix.segs[v-1].az2, l.ix.segs[v].az1
+		bis := in + angDiff(in, out)/2
+		a := Direct(l.pts[v], bis-90, 10)
+		b := Direct(l.pts[v], bis+90, 10)
+		c, ok := l.Cross(a, b)
+		if !ok || c.Direction != Right || Distance(c.Point, l.pts[v]) > 1e-3 || math.Abs(c.Chainage-l.cum[v]) > 1e-6 {
+			t.Errorf("vertex %d: Cross through the vertex = %+v, %v", v, c, ok)
+		}
+		if n := len(l.ix.SegmentsCrossing(nil, a, b)); n < 1 || n > 2 {
+			t.Errorf("vertex %d: %d segments crossed", v, n)
+		}
+	}
+}
