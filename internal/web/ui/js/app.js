@@ -349,6 +349,7 @@ async function start() {
   $('btn-theme').onclick = () => setTheme(document.documentElement.dataset.theme === 'night' ? 'day' : 'night');
   $('btn-lang').onclick = () => setLanguage(language() === 'ar' ? 'en' : 'ar');
   onLanguage(() => {
+    $('conn').textContent = t('conn.' + (bw.conn || 'connecting'));
     geo.relabel(); renderAlerts(); renderCounts(); refreshDetails(); setTheme(document.documentElement.dataset.theme); setSound(soundOn);
     if (!$('layers-panel').hidden) renderLayers();
     renderHelp();

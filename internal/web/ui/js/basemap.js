@@ -171,8 +171,9 @@ export async function loadDeployment(map, geojson) {
     border = b.features[0].geometry.coordinates.map((c) => [c[1], c[0]]);
   }
   const chain = new Chainage(border);
-  L.polyline(border, { color: '#fff', weight: 6, opacity: 0.9, interactive: false, className: 'bw-border-halo' }).addTo(groups.border);
-  L.polyline(border, { color: '#c00000', weight: 3, opacity: 1, className: 'bw-border' })
+  const svg = L.svg({ padding: 0.5 }); // the line itself is SVG: crisp, and inspectable in the DOM
+  L.polyline(border, { renderer: svg, color: '#fff', weight: 6, opacity: 0.9, interactive: false, className: 'bw-border-halo' }).addTo(groups.border);
+  L.polyline(border, { renderer: svg, color: '#c00000', weight: 3, opacity: 1, className: 'bw-border' })
     .bindTooltip(() => `${t('border.km')} — ${num(chain.length, 1)} ${t('km')}`, { sticky: true }).addTo(groups.border);
   for (let km = 0; km <= chain.length; km += 10) {
     const pt = chain.pointAt(km);

@@ -1,0 +1,233 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/borderwatch/borderwatch"
+	"github.com/borderwatch/borderwatch/internal/live"
+)
+
+// artefacts returns where screenshots go: $BORDERWATCH_ARTIFACTS/ui, or a
+// temporary directory.
+func artefacts(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if d := os.Getenv("BORDERWATCH_ARTIFACTS"); d != "" {
+		dir = filepath.Join(d, "ui")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// serveUI starts the real handler on 127.0.0.1:0 with the test deployment.
+func serveUI(t *testing.T, pic *live.Picture) string {
+	t.Helper()
+	h, err := New(Options{Live: pic, Deployment: testDeployment(t), StreamMaxHz: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx) // open streams end with the browser
+		srv.Close()
+		<-done
+	})
+	return ln.Addr().String()
+}
+
+// TestBrowserCOP drives the real UI in headless Chromium: the map loads with
+// the border, live tracks, units and drones appear, a critical crossing alert
+// reaches the queue and the operator acknowledges it from the keyboard; the
+// same page in Arabic (right-to-left) and at night; a tablet. No request may
+// leave the test server, and the page may log no errors or CSP violations.
+func TestBrowserCOP(t *testing.T) {
+	bin := needChromium(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	dir := artefacts(t)
+
+	pic := newTestPicture()
+	must(t, pic.PutTracks(movingTracks(300, 0)...))
+	contact := movingTracks(1, 0)[0]
+	contact.ID, contact.Affiliation = "T-contact", borderwatch.AffSuspect
+	contact.Position = borderwatch.LatLon{Lat: 34.52, Lon: 41.12}
+	contact.Velocity = borderwatch.Velocity{East: -1.2, North: 0.3}
+	contact.Contact = &borderwatch.BorderContact{Chainage: 322.1, Point: borderwatch.LatLon{Lat: 34.53, Lon: 41.05}, Time: t0.Add(20 * time.Minute)}
+	must(t, pic.PutTracks(contact))
+	ibg := borderwatch.Label{Owner: "ibg"}
+	must(t, pic.PutUnits(
+		live.Unit{ID: "ptl-7", Name: "Patrol 7", Type: "patrol", Position: borderwatch.LatLon{Lat: 34.45, Lon: 41.2}, Status: "available", Time: t0, Label: ibg},
+		live.Unit{ID: "qrf-2", Name: "QRF 2", Type: "qrf", Position: borderwatch.LatLon{Lat: 34.37, Lon: 41.1}, Status: "available", Time: t0, Label: ibg},
+	))
+	must(t, pic.PutDrones(live.Drone{ID: "uav-3", Name: "UAV 3", Position: borderwatch.LatLon{Lat: 34.6, Lon: 41.0}, Battery: 0.64, Link: live.LinkOK, Mode: "loiter", Time: t0, Label: ibg}))
+	must(t, pic.PutSensors(live.SensorStatus{ID: "radar-1", Health: live.HealthDark, Time: t0, Label: ibg}))
+
+	addr := serveUI(t, pic)
+	b := launch(t, bin)
+	p := b.openPage(ctx, t, addr, 1366, 768)
+	p.navigate(ctx, "http://"+addr+"/")
+
+	t.Run("map loads with the border drawn", func(t *testing.T) {
+		p.t = t
+		p.waitFor(ctx, "UI ready", "window.bw && window.bw.ready")
+		p.waitFor(ctx, "border path", `document.querySelector('path.bw-border') && document.querySelector('path.bw-border').getAttribute('d').length > 100`)
+		var km float64
+		p.mustEval(ctx, "window.bw.border.km", &km)
+		if km < 598.5 || km > 599.3 {
+			t.Fatalf("border length in the UI %.2f km, want ≈598.9", km)
+		}
+		p.waitFor(ctx, "km posts", `document.querySelectorAll('.bw-km').length >= 12`)
+		p.waitFor(ctx, "relief image", `[...document.querySelectorAll('img.bw-relief')].some(i => i.complete && i.naturalWidth === 700)`)
+	})
+	t.Run("live tracks, units and drones appear", func(t *testing.T) {
+		p.t = t
+		p.waitFor(ctx, "stream live", "window.bw.conn === 'live'")
+		p.waitFor(ctx, "301 tracks", "window.bw.stores.tracks.size === 301 && window.bw.stores.units.size === 2 && window.bw.stores.drones.size === 1")
+		p.waitFor(ctx, "drawn", "window.bw.live.frames > 0")
+		// a later move reaches the page
+		moved := movingTracks(300, 5)
+		must(t, pic.PutTracks(moved[:10]...))
+		p.waitFor(ctx, "moved track", fmt.Sprintf("Math.abs(window.bw.stores.tracks.items.get('T00003').data.position.lon - %v) < 1e-9", moved[3].Position.Lon))
+	})
+	t.Run("an alert appears in the queue and is acknowledged", func(t *testing.T) {
+		p.t = t
+		must(t, pic.PutAlerts(
+			borderwatch.Alert{ID: "al-1", Kind: borderwatch.AlertCrossing, Severity: borderwatch.SeverityCritical, State: borderwatch.AlertOpen,
+				Time: time.Now().Add(-95 * time.Second), Sector: "south", Position: borderwatch.LatLon{Lat: 34.52, Lon: 41.07}, Chainage: 322.4,
+				Direction: "into_iraq", TrackIDs: []string{"T-contact"}, Message: "Group of 4 on foot crossed at km 322.4 into Iraq", Label: ibg},
+			borderwatch.Alert{ID: "al-2", Kind: borderwatch.AlertSensorDark, Severity: borderwatch.SeverityMedium, State: borderwatch.AlertOpen,
+				Time: time.Now().Add(-10 * time.Minute), Sector: "north", Position: borderwatch.LatLon{Lat: 34.9, Lon: 41.3}, Chainage: 280, Message: "radar-1 silent for 10 min", Label: ibg},
+		))
+		p.waitFor(ctx, "alert in queue", `document.querySelector('#alert-list li[data-id="al-1"]')`)
+		var order []string
+		p.mustEval(ctx, "window.bw.alertIds", &order)
+		if strings.Join(order, ",") != "al-1,al-2" {
+			t.Fatalf("queue order %v, want critical first", order)
+		}
+		p.key(ctx, "j") // select the first alert
+		p.key(ctx, "Enter")
+		p.waitFor(ctx, "alert selected", `document.querySelector('#alert-list li.selected[data-id="al-1"]')`)
+		p.waitFor(ctx, "map flew to the alert", `window.bw.map.getZoom() >= 11 && window.bw.map.getBounds().contains([34.52, 41.07])`)
+		p.screenshot(ctx, filepath.Join(dir, "cop-en-alert.png"))
+		p.key(ctx, "a")
+		p.waitFor(ctx, "acknowledged", `document.querySelector('#alert-list li.state-acknowledged[data-id="al-1"]')`)
+		if a, _ := pic.Alert("al-1"); a.State != borderwatch.AlertAcknowledged {
+			t.Fatalf("server state %s, want acknowledged", a.State)
+		}
+	})
+	t.Run("overview in English", func(t *testing.T) {
+		p.t = t
+		p.mustEval(ctx, "window.bw.map.fitBounds([[33.2, 38.6], [37.2, 42.6]], {animate: false}), true", nil)
+		p.waitFor(ctx, "redrawn", "window.bw.live.frames > 2")
+		p.mustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
+		p.screenshot(ctx, filepath.Join(dir, "cop-en.png"))
+	})
+	t.Run("Arabic right-to-left", func(t *testing.T) {
+		p.t = t
+		p.key(ctx, "l")
+		p.waitFor(ctx, "rtl", `document.documentElement.dir === 'rtl' && document.querySelector('#alerts-h span').textContent === 'الإنذارات'`)
+		var name string
+		p.mustEval(ctx, `[...document.querySelectorAll('.bw-place')].map(e => e.textContent).find(s => s === 'الموصل') || ''`, &name)
+		if name != "الموصل" {
+			t.Fatalf("Mosul is not labelled in Arabic")
+		}
+		var sideLeft bool
+		p.mustEval(ctx, `document.getElementById('side').getBoundingClientRect().left < document.getElementById('map').getBoundingClientRect().left`, &sideLeft)
+		if !sideLeft {
+			t.Fatalf("in RTL the alert panel should be on the left of the map")
+		}
+		p.mustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
+		p.screenshot(ctx, filepath.Join(dir, "cop-ar.png"))
+	})
+	t.Run("night theme", func(t *testing.T) {
+		p.t = t
+		p.key(ctx, "n")
+		p.waitFor(ctx, "night", `document.documentElement.dataset.theme === 'night'`)
+		p.mustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
+		p.screenshot(ctx, filepath.Join(dir, "cop-ar-night.png"))
+		p.key(ctx, "n")
+		p.key(ctx, "l")
+	})
+	t.Run("search finds border km and units", func(t *testing.T) {
+		p.t = t
+		var got []string
+		p.mustEval(ctx, "window.bw.search('km 312.4')", &got)
+		if len(got) == 0 || !strings.Contains(got[0], "312.4") {
+			t.Fatalf("search km 312.4: %v", got)
+		}
+		p.mustEval(ctx, "window.bw.search('ptl-7')", &got)
+		if len(got) == 0 || !strings.Contains(got[0], "Patrol 7") {
+			t.Fatalf("search ptl-7: %v", got)
+		}
+	})
+	t.Run("tablet", func(t *testing.T) {
+		p.t = t
+		if _, err := p.call(ctx, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 800, "height": 1280, "deviceScaleFactor": 1, "mobile": true}, true); err != nil {
+			t.Fatal(err)
+		}
+		p.mustEval(ctx, "window.bw.map.invalidateSize(), window.bw.map.fitBounds([[33.2, 38.6], [37.2, 42.6]], {animate: false}), true", nil)
+		p.mustEval(ctx, "new Promise(r => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(r)), 100))", nil)
+		var fits bool
+		p.mustEval(ctx, `document.documentElement.scrollWidth <= 800 && document.getElementById('side').getBoundingClientRect().top > document.getElementById('map').getBoundingClientRect().top`, &fits)
+		if !fits {
+			t.Fatalf("tablet layout: page wider than the screen or alert panel not below the map")
+		}
+		p.screenshot(ctx, filepath.Join(dir, "cop-tablet.png"))
+	})
+	t.Run("no request left localhost and no page errors", func(t *testing.T) {
+		p.t = t
+		outside, total := p.outsideRequests()
+		if len(outside) > 0 {
+			t.Fatalf("%d of %d requests left the test server: %v", len(outside), total, outside)
+		}
+		if total < 10 {
+			t.Fatalf("only %d requests intercepted: interception is not working", total)
+		}
+		if c := p.consoleLines(); len(c) > 0 {
+			t.Fatalf("page errors: %v", c)
+		}
+	})
+}
+
+// TestBrowserLogin checks the sign-in page renders and, with no sign-in on
+// the server, offers the way to the map.
+func TestBrowserLogin(t *testing.T) {
+	bin := needChromium(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	addr := serveUI(t, newTestPicture())
+	b := launch(t, bin)
+	p := b.openPage(ctx, t, addr, 1366, 768)
+	p.navigate(ctx, "http://"+addr+"/login")
+	p.waitFor(ctx, "form", `document.querySelector('#login button[type=submit]') && document.querySelector('#login button[type=submit]').textContent.length > 0`)
+	p.mustEval(ctx, `(document.querySelector('[name=username]').value = 'op1', document.querySelector('[name=password]').value = 'x', document.querySelector('#login button[type=submit]').click(), true)`, nil)
+	p.waitFor(ctx, "no-auth message", `document.querySelector('#login-msg a')`)
+	p.screenshot(ctx, filepath.Join(artefacts(t), "login.png"))
+	if outside, _ := p.outsideRequests(); len(outside) > 0 {
+		t.Fatalf("requests left the test server: %v", outside)
+	}
+	// the 404/405 of /api/v1/login is expected; anything else is not
+	for _, l := range p.consoleLines() {
+		if !strings.Contains(l, "/api/v1/login") {
+			t.Fatalf("page error: %s", l)
+		}
+	}
+}
