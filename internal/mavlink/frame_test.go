@@ -3,6 +3,7 @@ package mavlink
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"math"
 	"reflect"
 	"slices"
@@ -400,3 +401,5 @@ func TestModeName(t *testing.T) {
 		})
 	}
 }
+
+var update = flag.Bool("update", false, "rewrite the golden and capture files under testdata")

@@ -34,7 +34,7 @@ const autopilot = args.autopilot || 'ardupilot'
 const sysid = Number(args.sysid || 1)
 const compid = Number(args.compid || 1)
 const onReposition = args['on-reposition'] || 'accept'
-const speed = Number(args.speed || 200) // m/s: tests want convergence in well under a second
+const speed = Number(args.speed || 300) // m/s: tests want convergence within a second or two
 const homeAMSL = Number(args['home-amsl'] || 250)
 const px4 = autopilot === 'px4'
 const MAV_TYPE_QUADROTOR = 2
@@ -59,7 +59,9 @@ let posHz = Number(args['pos-hz'] || 10)
 
 function emit(obj) { process.stdout.write(JSON.stringify(obj) + '\n') }
 
-const protocol = args.v1 ? new MavLinkProtocolV1(sysid, compid) : new MavLinkProtocolV2(sysid, compid)
+const protocol = args.v1
+  ? new MavLinkProtocolV1(sysid, compid)
+  : new MavLinkProtocolV2(sysid, compid, args.signed ? MavLinkProtocolV2.IFLAG_SIGNED : 0)
 const key = MavLinkPacketSignature.key('borderwatch test key')
 let seq = 0
 const sock = dgram.createSocket('udp4')
@@ -81,6 +83,8 @@ function heartbeat() {
   send(m)
 }
 
+function clamp16(v) { return Math.max(-32768, Math.min(32767, v)) }
+
 function position() {
   const m = new common.GlobalPositionInt()
   m.timeBootMs = Math.floor(process.uptime() * 1000)
@@ -88,8 +92,8 @@ function position() {
   m.lon = Math.round(state.lon * 1e7)
   m.alt = Math.round((homeAMSL + state.rel) * 1000)
   m.relativeAlt = Math.round(state.rel * 1000)
-  m.vx = Math.round(state.vn * 100)
-  m.vy = Math.round(state.ve * 100)
+  m.vx = clamp16(Math.round(state.vn * 100))
+  m.vy = clamp16(Math.round(state.ve * 100))
   m.vz = 0
   m.hdg = Math.round(state.heading * 100) % 36000
   send(m)
