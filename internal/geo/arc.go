@@ -27,12 +27,14 @@ type arc struct {
 	box      BBox    // lat/lon box holding the whole curve
 	centre   vec3    // centre and radius of a sphere holding the curve
 	radius   float64
+	rAlong   float64 // the ellipsoid's radius of curvature along the arc at its midpoint
 }
 
 func newArc(a, b borderwatch.LatLon) arc {
 	s := arc{a: a, b: b, ea: ecef(a), eb: ecef(b)}
 	s.lenM, s.az1, s.az2 = Inverse(a, b)
-	mid := Direct(a, s.az1, s.lenM/2)
+	mid, azMid := DirectAz(a, s.az1, s.lenM/2)
+	s.rAlong = radiusOfCurvature(mid.Lat, azMid)
 	s.n = s.eb.sub(s.ea).cross(up(mid)).unit()
 	s.d = s.n.dot(s.ea.add(s.eb).scale(0.5))
 	s.ta = up(a).cross(s.n).unit()
@@ -84,4 +86,28 @@ func curveBox(a, b, mid borderwatch.LatLon) BBox {
 		MinLon: math.Min(a.Lon, b.Lon), MaxLon: math.Max(a.Lon, b.Lon)}
 	dev := math.Max(math.Abs(mid.Lat-(a.Lat+b.Lat)/2), math.Abs(mid.Lon-(a.Lon+b.Lon)/2))
 	return box.Pad(dev + 1e-7)
+}
+
+// radiusOfCurvature is the radius of the normal section at latitude lat in
+// direction az (Euler: 1/R = cos²α/M + sin²α/N).
+func radiusOfCurvature(lat, az float64) float64 {
+	m, n := principalRadii(lat)
+	sa, ca := sincosd(az)
+	return 1 / (ca*ca/m + sa*sa/n)
+}
+
+// principalRadii returns the meridional (M) and prime-vertical (N) radii of
+// curvature at latitude lat.
+func principalRadii(lat float64) (m, n float64) {
+	s := math.Sin(lat * deg2rad)
+	w := 1 - wgs84.e2*s*s
+	n = EarthA / math.Sqrt(w)
+	return n * (1 - wgs84.e2) / w, n
+}
+
+// chordToArc converts the straight-line distance between two surface points
+// to the length of the curve between them, assuming a normal section of
+// radius r: s = 2r·asin(c/2r) = c + c³/(24r²) + O(c⁵/r⁴).
+func chordToArc(c, r float64) float64 {
+	return 2 * r * math.Asin(c/(2*r))
 }

@@ -338,3 +338,97 @@ func TestCrossThroughVertex(t *testing.T) {
 		}
 	}
 }
+
+// TestLocateMatchesGeodesic checks Locate's fast distances (chords
+// converted with radii of curvature) against geodesics: chainage and
+// offset within 1 mm of the geodesic values, near and far from the line.
+func TestLocateMatchesGeodesic(t *testing.T) {
+	l := border(t)
+	worstCh, worstOff := 0.0, 0.0
+	for _, m := range movements(l, 3000, 0, 60e3, 31) {
+		st := l.Locate(m.a)
+		var wantCh float64
+		if v := st.Point; v == l.pts[st.Segment] || st.Segment+1 < len(l.pts) && v == l.pts[st.Segment+1] {
+			wantCh = st.Chainage // at a vertex: exact by construction
+		} else {
+			s := &l.ix.segs[st.Segment]
+			wantCh = l.cum[st.Segment] + Distance(s.a, st.Point)/1000
+		}
+		wantOff := Distance(m.a, st.Point)
+		worstCh = math.Max(worstCh, math.Abs(st.Chainage-wantCh)*1000)
+		worstOff = math.Max(worstOff, math.Abs(math.Abs(st.Offset)-wantOff))
+	}
+	t.Logf("worst chainage error %.3g m, worst offset error %.3g m", worstCh, worstOff)
+	if worstCh > 1e-3 || worstOff > 1e-3 {
+		t.Errorf("worst chainage error %.3g m, offset error %.3g m", worstCh, worstOff)
+	}
+}
+
+func TestLocateBeyondEnds(t *testing.T) {
+	l := border(t)
+	first, last := l.pts[0], l.pts[len(l.pts)-1]
+	north := Direct(first, l.ix.segs[0].az1+180, 20e3) // 20 km on along the continuation
+	st := l.Locate(north)
+	if st.Chainage != 0 || st.Point != first || math.Abs(math.Abs(st.Offset)-20e3) > 1e-3 {
+		t.Errorf("Locate 20 km beyond the start = %+v", st)
+	}
+	south := Direct(last, l.ix.segs[len(l.ix.segs)-1].az2, 5e3)
+	st = l.Locate(south)
+	if st.Chainage != l.Length() || st.Point != last || math.Abs(math.Abs(st.Offset)-5e3) > 1e-3 {
+		t.Errorf("Locate 5 km beyond the end = %+v", st)
+	}
+	// Crossing the continuation beyond an end is not a crossing, though
+	// the side changes.
+	az := l.ix.segs[len(l.ix.segs)-1].az2
+	a, b := Direct(south, az-90, 100), Direct(south, az+90, 100)
+	if c, ok := l.Cross(a, b); ok {
+		t.Errorf("crossing the continuation beyond the end: %+v", c)
+	}
+	if l.Side(a) != Left || l.Side(b) != Right {
+		t.Errorf("beyond the end: sides %s, %s", l.Side(a), l.Side(b))
+	}
+}
+
+// TestLineConcurrent runs the read methods from several goroutines, for
+// the race detector.
+func TestLineConcurrent(t *testing.T) {
+	l := border(t)
+	ms := movements(l, 200, 0, 3000, 41)
+	done := make(chan int)
+	for g := range 4 {
+		go func() {
+			n := 0
+			for _, m := range ms[g*50 : (g+1)*50] {
+				if _, ok := l.Cross(m.a, m.b); ok {
+					n++
+				}
+				_ = l.Side(m.b)
+				_ = l.Locate(m.a)
+			}
+			done <- n
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
+
+func TestHotPathsDoNotAllocate(t *testing.T) {
+	l := border(t)
+	ms := movements(l, 64, 0, 300, 51)
+	ix := l.Index()
+	dst := make([]int, 0, 8)
+	i := 0
+	for name, f := range map[string]func(){
+		"Cross":            func() { l.Cross(ms[i%64].a, ms[i%64].b); i++ },
+		"Side":             func() { l.Side(ms[i%64].a); i++ },
+		"Locate":           func() { l.Locate(ms[i%64].a); i++ },
+		"Inverse":          func() { Inverse(ms[i%64].a, ms[i%64].b); i++ },
+		"Direct":           func() { Direct(ms[i%64].a, 12, 3456); i++ },
+		"SegmentsCrossing": func() { dst = ix.SegmentsCrossing(dst[:0], ms[i%64].a, ms[i%64].b); i++ },
+	} {
+		if n := testing.AllocsPerRun(200, f); n != 0 {
+			t.Errorf("%s allocates %v times per call", name, n)
+		}
+	}
+}
