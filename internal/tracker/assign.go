@@ -1,6 +1,9 @@
 package tracker
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // cluster is a connected set of tracks and detections linked by gated
 // pairs; clusters are associated independently.
@@ -118,8 +121,8 @@ type scratch struct {
 	mu, nu []float64
 	s      []float64
 	t      []float64
-	dpairs []int32 // pairs of the cluster grouped by detection
-	dstart []int32
+	firm   []int32
+	soft   []int32
 }
 
 // gnn assigns detections to the tracks of one cluster by maximising the
@@ -152,7 +155,30 @@ func (e *Engine) gnn(c *cluster, dets []Detection, sc *scratch) {
 		e.unexpl[dj] = 0
 		return
 	}
-	n, m := len(c.tracks), len(c.dets)
+	// Confirmed tracks choose first; tentative ones take what is left, so
+	// a tentative track can never steal a confirmed track's detection.
+	sc.firm, sc.soft = sc.firm[:0], sc.soft[:0]
+	for _, ti := range c.tracks {
+		if tr := &e.tracks[ti]; tr.shown || tr.friendly {
+			sc.firm = append(sc.firm, ti)
+		} else {
+			sc.soft = append(sc.soft, ti)
+		}
+	}
+	if len(sc.firm) > 0 && len(sc.soft) > 0 {
+		firm, soft := slices.Clone(sc.firm), slices.Clone(sc.soft)
+		e.gnnRows(firm, c.dets, dets, sc)
+		e.gnnRows(soft, c.dets, dets, sc)
+		return
+	}
+	e.gnnRows(c.tracks, c.dets, dets, sc)
+}
+
+// gnnRows solves the assignment of the given tracks to the cluster's
+// detections not yet assigned.
+func (e *Engine) gnnRows(rows, cdets []int32, dets []Detection, sc *scratch) {
+	n, m := len(rows), len(cdets)
+	c := cluster{tracks: rows, dets: cdets}
 	if sc.cols == nil {
 		sc.cols = map[int32]int32{}
 	}
@@ -170,6 +196,9 @@ func (e *Engine) gnn(c *cluster, dets []Detection, sc *scratch) {
 		row := sc.cost[r*w : (r+1)*w]
 		row[m+r] = -math.Log(e.missGiven(ti))
 		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			if e.assigned[e.pairs[k].dj] >= 0 {
+				continue // taken by a confirmed track
+			}
 			if wt := e.pairWeight(k, dets) / e.tracks[ti].rp; wt > 0 {
 				row[sc.cols[e.pairs[k].dj]] = -math.Log(wt)
 			}

@@ -103,6 +103,9 @@ type Config struct {
 	// many seconds; zero disables it. Live sensors without a known
 	// footprint give no negative evidence, so this is what clears clutter.
 	MaxTentative float64
+	// FriendExtent is the radius, metres, of a friendly unit (a patrol is
+	// a group): detections that far from its track still join it.
+	FriendExtent float64
 	// FriendTimeout deletes a friendly unit's track after this many seconds
 	// without an update; zero keeps it.
 	FriendTimeout float64
@@ -200,6 +203,9 @@ func (c *Config) fill() error {
 	}
 	if c.BearingClutter == 0 {
 		c.BearingClutter = d.BearingClutter
+	}
+	if c.FriendExtent == 0 {
+		c.FriendExtent = 15
 	}
 	if c.MaxLag == 0 {
 		c.MaxLag = d.MaxLag
@@ -1065,7 +1071,7 @@ func (e *Engine) initiate(t float64, dets []Detection) {
 			e.assoc[j] = e.tracks[a].id
 		}
 	}
-	e.markFriends(len(dets))
+	e.markFriends(dets)
 	var unexplained float64
 	for j := range dets {
 		u := e.unexpl[j]
@@ -1132,6 +1138,32 @@ func initialState(d *Detection) (State, Cov, bool) {
 	return x, p, true
 }
 
+// duplicates reports whether a tentative track's position is inside the
+// gate of a confirmed track (both covariances summed).
+func (e *Engine) duplicates(tr *track) bool {
+	nm := len(e.cfg.Models)
+	x, p := tr.combinedPos(nm)
+	for i := range e.tracks {
+		o := &e.tracks[i]
+		if !o.shown || o == tr {
+			continue
+		}
+		dx, dy := o.xc[0]-x[0], o.xc[1]-x[1]
+		// xc is the prediction; cheap reject by a generous box first.
+		if math.Abs(dx) > 500 || math.Abs(dy) > 500 {
+			continue
+		}
+		ox, op := o.combinedPos(nm)
+		dx, dy = ox[0]-x[0], ox[1]-x[1]
+		s := Cov2{XX: p.XX + op.XX, XY: p.XY + op.XY, YY: p.YY + op.YY}
+		si, _ := s.inv()
+		if si.maha(dx, dy) <= e.gate {
+			return true
+		}
+	}
+	return false
+}
+
 // prune drops tracks whose existence fell below Delete and updates the
 // online birth estimate.
 func (e *Engine) prune(t float64) {
@@ -1141,14 +1173,25 @@ func (e *Engine) prune(t float64) {
 	n := len(e.tracks)
 	for i := 0; i < n; {
 		tr := &e.tracks[i]
-		if !tr.shown && tr.r >= e.cfg.Report {
+		// A track is dropped when its existence falls under Delete, or, for
+		// one born less likely than that, to a tenth of its birth existence.
+		drop := tr.r < min(e.cfg.Delete, 0.1*tr.r0) || tr.dead
+		if !tr.shown && !tr.friendly && e.friends > 0 && e.nearFriendTrack(tr) {
+			// Started before the unit was known, or by a member at the
+			// edge of the group: it is the unit, not an unknown track.
+			drop = true
+		}
+		if !drop && !tr.shown && tr.r >= e.cfg.Report && e.duplicates(tr) {
+			// About to be confirmed on the same object as a confirmed
+			// track (a stray detection started it, then it shared the
+			// track's detections): the confirmed track already is it.
+			drop = true
+		}
+		if !drop && !tr.shown && tr.r >= e.cfg.Report {
 			tr.shown = true
 			confirmed++
 			e.Stats.Confirmed++
 		}
-		// A track is dropped when its existence falls under Delete, or, for
-		// one born less likely than that, to a tenth of its birth existence.
-		drop := tr.r < min(e.cfg.Delete, 0.1*tr.r0) || tr.dead
 		if tr.friendly {
 			drop = e.cfg.FriendTimeout > 0 && t-tr.lastHit > e.cfg.FriendTimeout
 		} else if e.cfg.MaxCoast > 0 && t-tr.lastHit > e.cfg.MaxCoast {

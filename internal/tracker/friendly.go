@@ -7,19 +7,54 @@ import (
 )
 
 // markFriends records, for every detection of the scan, a friendly track
-// whose gate it fell in (the first one), so that initiation never starts an
-// unknown track on a friendly unit.
-func (e *Engine) markFriends(nd int) {
-	e.nearFriend = grow(e.nearFriend, nd)
+// it falls near (its gate widened by FriendExtent, since a patrol is a
+// group of people), so that initiation never starts an unknown track on a
+// friendly unit.
+func (e *Engine) markFriends(dets []Detection) {
+	e.nearFriend = grow(e.nearFriend, len(dets))
 	clear(e.nearFriend)
 	if e.friends == 0 {
 		return
 	}
-	for _, p := range e.pairs {
-		if e.tracks[p.ti].friendly && e.nearFriend[p.dj] == 0 {
-			e.nearFriend[p.dj] = p.ti + 1
+	for i := range e.tracks {
+		tr := &e.tracks[i]
+		if !tr.friendly {
+			continue
+		}
+		ext := e.cfg.FriendExtent * e.cfg.FriendExtent
+		hx := math.Sqrt(e.gate * (tr.pc.XX + ext + e.grid.maxR))
+		hy := math.Sqrt(e.gate * (tr.pc.YY + ext + e.grid.maxR))
+		e.grid.query(tr.xc[0]-hx, tr.xc[1]-hy, tr.xc[0]+hx, tr.xc[1]+hy, func(j int32) {
+			d := &dets[j]
+			if d.Kind != MeasPosition || e.nearFriend[j] != 0 {
+				return
+			}
+			s := Cov2{XX: tr.pc.XX + ext + d.R.XX, XY: tr.pc.XY + d.R.XY, YY: tr.pc.YY + ext + d.R.YY}
+			si, _ := s.inv()
+			if si.maha(d.X-tr.xc[0], d.Y-tr.xc[1]) <= e.gate {
+				e.nearFriend[j] = int32(i) + 1
+			}
+		})
+	}
+}
+
+// nearFriendTrack reports whether a (non-friendly) track lies within a
+// friendly track's widened gate.
+func (e *Engine) nearFriendTrack(tr *track) bool {
+	ext := e.cfg.FriendExtent * e.cfg.FriendExtent
+	for i := range e.tracks {
+		f := &e.tracks[i]
+		if !f.friendly {
+			continue
+		}
+		dx, dy := tr.xc[0]-f.xc[0], tr.xc[1]-f.xc[1]
+		s := Cov2{XX: f.pc.XX + tr.pc.XX + ext, XY: f.pc.XY + tr.pc.XY, YY: f.pc.YY + tr.pc.YY + ext}
+		si, _ := s.inv()
+		if si.maha(dx, dy) <= e.gate {
+			return true
 		}
 	}
+	return false
 }
 
 // Spawn starts a track on one detection at time t and returns its ID. A
