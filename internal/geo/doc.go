@@ -23,6 +23,8 @@
 // Line segments are geodesics; for the fast side and crossing predicates
 // each segment is replaced by the plane section through its endpoints that
 // contains the surface normal at the segment's geodesic midpoint, which
-// stays within 1 mm of the geodesic for segments up to 100 km (see
-// TestArcPlaneFollowsGeodesic and docs/performance/geo.md).
+// stays within 1 mm of the geodesic for segments up to 100 km (15 µm on the
+// Iraq–Syria border, whose longest segment is 34 km); the departure grows
+// as the cube of the length: ~8 cm at 500 km, < 1 m at the 1000 km limit
+// (see TestArcPlaneFollowsGeodesic and docs/performance/geo.md).
 package geo

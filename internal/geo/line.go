@@ -63,7 +63,7 @@ type Crossing struct {
 // Geometry: each segment is the WGS84 geodesic between its vertices;
 // chainage and PointAt are exact geodesic lengths. Side, Locate and Cross
 // use the segment's plane section (see the package doc), which stays within
-// 1 mm of the geodesic for segments up to 100 km.
+// 1 mm of the geodesic for segments up to 100 km (see the package doc).
 //
 // Beyond its ends a line extends along the continuation of its first and
 // last segments: Side is decided by that continuation, and Locate clamps
@@ -77,8 +77,12 @@ type Line struct {
 
 // lineCellDeg is the grid cell size of a line's index: about 2 km, so a
 // movement of up to a few hundred metres touches one cell (rarely two or
-// four) and a cell holds one or two segments.
-const lineCellDeg = 0.02
+// four) and a cell holds one or two segments. Lines spanning more than
+// lineMaxCells such cells get coarser cells.
+const (
+	lineCellDeg  = 0.02
+	lineMaxCells = 1 << 20
+)
 
 // NewLine returns the line through pts (at least two vertices). Vertices
 // must be valid WGS84 positions, consecutive vertices distinct and less
@@ -93,18 +97,22 @@ func NewLine(pts []borderwatch.LatLon) (*Line, error) {
 			return nil, fmt.Errorf("geo: line: vertex %d: invalid position (lat %v, lon %v)", i, p.Lat, p.Lon)
 		}
 	}
-	l := &Line{
-		pts: append([]borderwatch.LatLon(nil), pts...),
-		ev:  make([]vec3, len(pts)),
-		cum: make([]float64, len(pts)),
-		ix:  NewIndex(lineCellDeg),
-	}
 	for i := range pts[1:] {
 		if err := checkSegment(pts[i], pts[i+1]); err != nil {
 			return nil, fmt.Errorf("geo: line: segment %d (vertex %d→%d): %w", i, i, i+1, err)
 		}
 	}
 	box := BBoxOf(pts).Pad(0.05)
+	cell := lineCellDeg
+	for (box.MaxLat-box.MinLat)*(box.MaxLon-box.MinLon)/(cell*cell) > lineMaxCells {
+		cell *= 2
+	}
+	l := &Line{
+		pts: append([]borderwatch.LatLon(nil), pts...),
+		ev:  make([]vec3, len(pts)),
+		cum: make([]float64, len(pts)),
+		ix:  NewIndex(cell),
+	}
 	if err := l.ix.reserve(box); err != nil {
 		return nil, fmt.Errorf("geo: line: %w", err)
 	}
@@ -437,6 +445,12 @@ func (l *Line) Cross(a, b borderwatch.LatLon) (Crossing, bool) {
 	}
 	pt := surfaceLatLon(x)
 	s := &l.ix.segs[seg]
-	ch := math.Min(l.cum[seg]+Distance(s.a, pt)/1000, l.cum[seg+1])
+	var along float64
+	if c := ecef(pt).sub(s.ea).norm(); c < 50e3 {
+		along = chordToArc(c, s.rAlong) // as in Locate
+	} else {
+		along = Distance(s.a, pt)
+	}
+	ch := math.Min(l.cum[seg]+along/1000, l.cum[seg+1])
 	return Crossing{Point: pt, Chainage: ch, Direction: into, Segment: seg}, true
 }

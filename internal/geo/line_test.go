@@ -432,3 +432,36 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestLongLine builds a 6,000 km line (coarser grid cells) and checks its
+// basic invariants.
+func TestLongLine(t *testing.T) {
+	var pts []borderwatch.LatLon
+	p := ll(10, -20)
+	for i := range 13 {
+		pts = append(pts, p)
+		p = Direct(p, 60+float64(i%3)*10, 500e3)
+	}
+	l, err := NewLine(pts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Index().CellDeg() <= lineCellDeg {
+		t.Errorf("cell %v°, want coarser than %v°", l.Index().CellDeg(), lineCellDeg)
+	}
+	if math.Abs(l.Length()-6000) > 1e-6 {
+		t.Errorf("Length = %v", l.Length())
+	}
+	for _, km := range []float64{1, 777, 2500.5, 5999} {
+		q, az := l.pointAz(km, false)
+		// 500 km segments: the plane section departs from the geodesic by
+		// up to ~8 cm (it grows as the cube of the length).
+		if st := l.Locate(q); math.Abs(st.Chainage-km) > 1e-6 || math.Abs(st.Offset) > 0.1 {
+			t.Errorf("Locate(PointAt(%v)) = %+v", km, st)
+		}
+		c, ok := l.Cross(Direct(q, az+90, 20), Direct(q, az-90, 20))
+		if !ok || c.Direction != Left || math.Abs(c.Chainage-km) > 1e-6 {
+			t.Errorf("km %v: Cross = %+v %v", km, c, ok)
+		}
+	}
+}
