@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/borderwatch/borderwatch"
 )
@@ -29,14 +30,22 @@ func BBoxOf(pts []borderwatch.LatLon) BBox {
 	return b
 }
 
-// BBoxAround returns the box holding every point within radiusM metres of
-// p (slightly larger: it uses the smallest meridian radius of curvature).
+// BBoxAround returns a box holding every point within radiusM metres of p
+// (slightly larger: it uses the smallest radius of curvature). Boxes do
+// not wrap, so a circle that reaches a pole or the antimeridian gets every
+// longitude.
 func BBoxAround(p borderwatch.LatLon, radiusM float64) BBox {
-	const minRadius = EarthA * (1 - EarthF) * (1 - EarthF) // polar radius of curvature lower bound
+	const minRadius = EarthA * (1 - EarthF) * (1 - EarthF) // a(1-e²): the smallest radius of curvature (meridian, equator)
 	dlat := radiusM / minRadius * rad2deg
-	c := math.Cos(math.Min(89.9, math.Abs(p.Lat)+dlat) * deg2rad)
-	dlon := math.Min(180, dlat/c)
-	return BBox{MinLat: p.Lat - dlat, MaxLat: p.Lat + dlat, MinLon: p.Lon - dlon, MaxLon: p.Lon + dlon}
+	b := BBox{MinLat: math.Max(-90, p.Lat-dlat), MaxLat: math.Min(90, p.Lat+dlat), MinLon: -180, MaxLon: 180}
+	if math.Abs(p.Lat)+dlat >= 89.9 {
+		return b // holds a pole: every longitude
+	}
+	dlon := dlat / math.Cos((math.Abs(p.Lat)+dlat)*deg2rad)
+	if p.Lon-dlon >= -180 && p.Lon+dlon <= 180 {
+		b.MinLon, b.MaxLon = p.Lon-dlon, p.Lon+dlon
+	}
+	return b
 }
 
 // Pad returns b grown by d degrees on every side.
@@ -127,7 +136,8 @@ func (ix *Index) NumZones() int { return len(ix.zones) }
 // Segment returns the ends of segment id.
 func (ix *Index) Segment(id int) (a, b borderwatch.LatLon) { return ix.segs[id].a, ix.segs[id].b }
 
-// Zone returns the ring of zone id as added (do not modify it).
+// Zone returns the ring of zone id, without the closing vertex (do not
+// modify it).
 func (ix *Index) Zone(id int) []borderwatch.LatLon { return ix.zones[id].ring }
 
 // AddSegment adds the geodesic segment a→b and returns its id. The ends
@@ -149,8 +159,7 @@ func (ix *Index) AddSegment(a, b borderwatch.LatLon) (int, error) {
 
 // AddZone adds a polygon given as a ring of at least three distinct
 // vertices (closed or not; edges are straight in latitude/longitude, see
-// PolygonContains) and returns its id. The index keeps the ring; the
-// caller must not modify it afterwards.
+// PolygonContains) and returns its id. The index keeps its own copy.
 func (ix *Index) AddZone(ring []borderwatch.LatLon) (int, error) {
 	id := len(ix.zones)
 	if len(ring) > 1 && ring[0] == ring[len(ring)-1] {
@@ -164,7 +173,7 @@ func (ix *Index) AddZone(ring []borderwatch.LatLon) (int, error) {
 			return 0, fmt.Errorf("geo: index: zone %d: vertex %d: invalid position %v", id, i, p)
 		}
 	}
-	z := zone{ring: ring, box: BBoxOf(ring)}
+	z := zone{ring: slices.Clone(ring), box: BBoxOf(ring)}
 	if err := ix.cover(z.box); err != nil {
 		return 0, fmt.Errorf("geo: index: zone %d: %w", id, err)
 	}
@@ -247,8 +256,7 @@ func (ix *Index) ZonesAt(dst []int, p borderwatch.LatLon) []int {
 
 // SegmentsCrossing appends to dst the ids of the segments that the
 // movement a→b crosses (passes from one side to the other), each once. A
-// movement that ends exactly on a segment does not cross it; one that
-// starts on it crosses it if it leaves to the right.
+// point exactly on a segment counts as being on its left, as in Line.Side.
 func (ix *Index) SegmentsCrossing(dst []int, a, b borderwatch.LatLon) []int {
 	box := ix.movementBox(a, b)
 	r0, c0, r1, c1, ok := ix.cellRange(box)

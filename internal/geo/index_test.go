@@ -1,6 +1,8 @@
 package geo
 
 import (
+	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -135,5 +137,20 @@ func BenchmarkZonesAt(b *testing.B) {
 	for b.Loop() {
 		dst = ix.ZonesAt(dst[:0], ms[i&(len(ms)-1)].a)
 		i++
+	}
+}
+
+func TestBBoxAround(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 62))
+	for range 2000 {
+		p := ll(rng.Float64()*170-85, rng.Float64()*340-170)
+		r := math.Pow(10, 1+rng.Float64()*5) // 10 m .. 1000 km
+		box := BBoxAround(p, r)
+		for range 8 {
+			q := Direct(p, rng.Float64()*360, r*rng.Float64())
+			if !box.Contains(q) {
+				t.Fatalf("BBoxAround(%v, %v) = %+v misses %v", p, r, box, q)
+			}
+		}
 	}
 }
