@@ -248,8 +248,8 @@ func (d *Decoder) locate(x *det, o *borderwatch.Observation) error {
 	if !ok {
 		return fmt.Errorf("%w %s (needed for a bearing or image box)", ErrNoPose, x.camera)
 	}
-	if !pose.Position.Valid() {
-		return fmt.Errorf("%w %s: position %v", ErrNoPose, x.camera, pose.Position)
+	if err := pose.validate(); err != nil {
+		return fmt.Errorf("%w: camera %s: pose: %v", ErrInvalid, x.camera, err)
 	}
 	defAz, defEl, _ := pose.sigmas()
 	var f fix

@@ -1,6 +1,7 @@
 package camera
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/borderwatch/borderwatch"
@@ -57,6 +58,31 @@ func PoseFromSensor(s borderwatch.Sensor) Pose {
 		MaxRangeM:  s.MaxRangeM(),
 	}
 }
+
+// validate reports a pose no camera can have.
+func (p Pose) validate() error {
+	switch {
+	case !p.Position.Valid():
+		return fmt.Errorf("position %v", p.Position)
+	case !(p.HeightM >= 0 && p.HeightM <= MaxHeightM):
+		return fmt.Errorf("height %v m outside 0..%v", p.HeightM, MaxHeightM)
+	case !(p.TiltDeg >= -90 && p.TiltDeg <= 90):
+		return fmt.Errorf("tilt %v° outside -90..90", p.TiltDeg)
+	case !(p.HFOVDeg >= 0 && p.HFOVDeg < 180) || !(p.VFOVDeg >= 0 && p.VFOVDeg < 180):
+		return fmt.Errorf("field of view %v°×%v° outside 0..180", p.HFOVDeg, p.VFOVDeg)
+	case !finite(p.HeadingDeg) || math.Abs(p.HeadingDeg) > 1e6:
+		return fmt.Errorf("heading %v", p.HeadingDeg)
+	case !(p.MaxRangeM >= 0 && p.MaxRangeM <= 100000):
+		return fmt.Errorf("max range %v m", p.MaxRangeM)
+	case p.Width < 0 || p.Height < 0:
+		return fmt.Errorf("image %dx%d", p.Width, p.Height)
+	}
+	return nil
+}
+
+// MaxHeightM bounds a camera's height above the ground it watches (a mast
+// on a ridge above a valley).
+const MaxHeightM = 2000
 
 func (p Pose) sigmas() (az, el, h float64) {
 	az, el, h = p.SigmaAzDeg, p.SigmaElDeg, p.SigmaHM
@@ -140,11 +166,15 @@ func (p Pose) groundFromElevation(az, el, sAz, sEl float64) fix {
 	dRdH := sH / math.Tan(dep)
 	sR := math.Hypot(dRdEl, dRdH)
 	f := fix{az: az, sAz: sAz, ground: true}
-	if max := p.maxRange(); r > max {
+	max := p.maxRange()
+	if r > max {
 		r = max
 		sR = math.Max(sR, max/2)
 		f.capped = true
 	}
+	// The object is within the camera's reach: σ along range never
+	// exceeds it (near the horizon the linearisation explodes).
+	sR = math.Min(sR, max)
 	f.rangeM = r
 	f.pos, f.cov = p.place(az, r, sR, sAz)
 	return f
