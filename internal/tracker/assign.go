@@ -123,6 +123,10 @@ type scratch struct {
 	t      []float64
 	firm   []int32
 	soft   []int32
+	local  []int32 // exact JPDA: pair -> local detection index
+	base   []int32 // exact JPDA: track -> first pair
+	stack  []int32
+	events int
 }
 
 // gnn assigns detections to the tracks of one cluster by maximising the
@@ -252,6 +256,9 @@ func (e *Engine) jpda(c *cluster, dets []Detection, sc *scratch) {
 		e.hyp[ti] = h
 		return
 	}
+	if len(c.dets) <= 64 && !e.forceLBP && e.exactJPDA(c, dets, sc) {
+		return
+	}
 	// Pairs of the cluster are e.pairs[pstart[ti]:pstart[ti+1]] for its tracks.
 	np := 0
 	for _, ti := range c.tracks {
@@ -347,6 +354,99 @@ func (e *Engine) jpda(c *cluster, dets []Detection, sc *scratch) {
 			}
 		}
 	}
+}
+
+// exactBudget caps the joint association events exactJPDA enumerates;
+// bigger clusters use loopy belief propagation.
+const exactBudget = 20000
+
+// exactJPDA computes the marginals of a small cluster by enumerating every
+// joint association event. It returns false, leaving no trace, when the
+// cluster has more than exactBudget events.
+func (e *Engine) exactJPDA(c *cluster, dets []Detection, sc *scratch) bool {
+	if sc.cols == nil {
+		sc.cols = map[int32]int32{}
+	}
+	clear(sc.cols)
+	for k, j := range c.dets {
+		sc.cols[j] = int32(k)
+	}
+	np := 0
+	for _, ti := range c.tracks {
+		np += int(e.pstart[ti+1] - e.pstart[ti])
+	}
+	sc.mu = grow(sc.mu, np) // pair weights
+	sc.nu = grow(sc.nu, np) // marginal sums
+	sc.s = grow(sc.s, len(c.tracks))
+	sc.local = grow(sc.local, np)
+	sc.base = grow(sc.base, len(c.tracks)+1)
+	p := 0
+	for r, ti := range c.tracks {
+		sc.base[r] = int32(p)
+		sc.s[r] = e.missWeight(ti)
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			sc.mu[p] = e.pairWeight(k, dets)
+			sc.nu[p] = 0
+			sc.local[p] = sc.cols[e.pairs[k].dj]
+			p++
+		}
+	}
+	sc.base[len(c.tracks)] = int32(p)
+	sc.events = 0
+	sc.stack = sc.stack[:0]
+	z := e.enumerate(0, 0, 1, sc)
+	if sc.events > exactBudget || !(z > 0) {
+		return false
+	}
+	for j := range c.dets {
+		e.unexpl[c.dets[j]] = 1
+	}
+	p = 0
+	for r, ti := range c.tracks {
+		h := hyp{det: -1}
+		var sum float64
+		for k := e.pstart[ti]; k < e.pstart[ti+1]; k++ {
+			e.hw[k] = sc.nu[p] / z
+			sum += e.hw[k]
+			dj := e.pairs[k].dj
+			e.unexpl[dj] -= e.hw[k]
+			if a := e.assigned[dj]; a < 0 || e.hw[k] > e.hwOf(a, dj) {
+				e.assigned[dj] = ti
+			}
+			p++
+		}
+		_ = r
+		h.sum = sum
+		h.p0 = math.Max(0, 1-sum)
+		e.hyp[ti] = h
+	}
+	return true
+}
+
+// enumerate sums the weights of all joint events of tracks r.. given the
+// detections in used, adding each event's weight to its pairs' sums.
+func (e *Engine) enumerate(r int, used uint64, w float64, sc *scratch) float64 {
+	if sc.events > exactBudget {
+		return 0
+	}
+	if r == len(sc.s) {
+		sc.events++
+		for _, p := range sc.stack {
+			sc.nu[p] += w
+		}
+		return w
+	}
+	z := e.enumerate(r+1, used, w*sc.s[r], sc)
+	for p := sc.base[r]; p < sc.base[r+1]; p++ {
+		bit := uint64(1) << uint(sc.local[p])
+		if used&bit != 0 || sc.mu[p] <= 0 {
+			continue
+		}
+		sc.stack = append(sc.stack, p)
+		z += e.enumerate(r+1, used|bit, w*sc.mu[p], sc)
+		sc.stack = sc.stack[:len(sc.stack)-1]
+	}
+	return z
 }
 
 // hwOf returns the JPDA weight of track ti for detection dj.

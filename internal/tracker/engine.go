@@ -337,6 +337,8 @@ type Engine struct {
 	deleted    []int64 // confirmed tracks deleted by the last Step
 	friends    int     // number of friendly tracks
 
+	forceLBP bool // tests: skip exact enumeration
+
 	// Stats.
 	Stats Stats
 }
