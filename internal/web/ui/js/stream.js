@@ -22,8 +22,13 @@ export class Stream {
     es.addEventListener('hello', (e) => { this.id = JSON.parse(e.data).stream; this.onState('live'); });
     es.addEventListener('batch', (e) => {
       this.lastId = e.lastEventId;
-      this.batches++; this.bytes += e.data.length;
-      this.onBatch(JSON.parse(e.data));
+      this.batches++; this.bytes += e.data.length; this.lastBytes = e.data.length;
+      const t0 = performance.now();
+      const b = JSON.parse(e.data);
+      const t1 = performance.now();
+      this.onBatch(b);
+      this.parseMs = t1 - t0; this.applyMs = performance.now() - t1;
+      if (this.onTiming) this.onTiming(this.parseMs, this.applyMs);
     });
     es.onerror = () => {
       this.id = null;

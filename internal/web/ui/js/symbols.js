@@ -14,6 +14,7 @@ export const colours = {
 };
 
 const TRAIL = 12; // positions kept per object
+const PAD = 0.5;  // canvas margin around the viewport, as a fraction of it
 
 function merc(lat, lon) {
   const s = Math.sin(Math.max(-85, Math.min(85, lat)) * Math.PI / 180);
@@ -63,6 +64,32 @@ function frame(ctx, aff, x, y, s) {
 
 const classLetter = { person: 'P', vehicle: 'V', animal: 'A', aircraft: 'Ac', unknown: '?' };
 
+// Sprites: each (affiliation, size, letter) frame is rendered once to a
+// small offscreen canvas and stamped with drawImage, which is a blit even
+// in software rendering; filling 5,000 vector frames per redraw is not.
+const sprites = new Map();
+function sprite(aff, s, letter, dpr) {
+  const key = aff + '|' + s + '|' + letter + '|' + dpr;
+  let c = sprites.get(key);
+  if (c) return c;
+  const half = Math.ceil(s * 0.8) + 2;
+  const off = new OffscreenCanvas(half * 2 * dpr, half * 2 * dpr);
+  const g = off.getContext('2d');
+  g.scale(dpr, dpr);
+  g.beginPath();
+  frame(g, aff, half, half, s);
+  g.fillStyle = colours[aff][0]; g.fill();
+  g.strokeStyle = colours[aff][1]; g.lineWidth = 1.2; g.stroke();
+  if (letter) {
+    g.fillStyle = '#101010'; g.font = 'bold 9px sans-serif'; g.textAlign = 'center'; g.textBaseline = 'middle';
+    g.fillText(letter, half, half + 0.5);
+  }
+  // An ImageBitmap source is a plain blit; a canvas source is not.
+  c = { bmp: off.transferToImageBitmap(), half };
+  sprites.set(key, c);
+  return c;
+}
+
 export const LiveLayer = L.Layer.extend({
   initialize(stores, opts) {
     this.stores = stores; // {tracks, units, drones}
@@ -76,11 +103,11 @@ export const LiveLayer = L.Layer.extend({
     pane.style.zIndex = 450;
     pane.style.pointerEvents = 'none';
     this._canvas = L.DomUtil.create('canvas', 'bw-live leaflet-zoom-hide', pane);
-    map.on('move zoomend resize viewreset', this.redraw, this);
+    map.on('moveend zoomend resize viewreset', this.redraw, this);
     this.redraw();
   },
   onRemove(map) {
-    map.off('move zoomend resize viewreset', this.redraw, this);
+    map.off('moveend zoomend resize viewreset', this.redraw, this);
     L.DomUtil.remove(this._canvas);
   },
   redraw() {
@@ -91,17 +118,21 @@ export const LiveLayer = L.Layer.extend({
     return this;
   },
   // toMerc converts a container point to the layer's mercator frame (hit tests).
-  _view() {
-    const map = this._map, size = map.getSize(), zoom = map.getZoom();
+  // _view maps normalised mercator to canvas pixels. The canvas covers the
+  // viewport plus PAD on each side and is redrawn only at moveend, like
+  // Leaflet's own renderers: while panning, the pane's transform moves it.
+  _view(pad) {
+    const map = this._map, vs = map.getSize(), zoom = map.getZoom();
     const scale = 256 * Math.pow(2, zoom);
-    const min = map.project(map.getCenter(), zoom).subtract(size.divideBy(2));
-    return { size, zoom, scale, ox: min.x, oy: min.y };
+    const min = map.project(map.getCenter(), zoom).subtract(vs.divideBy(2));
+    const px = Math.round(vs.x * pad), py = Math.round(vs.y * pad);
+    return { size: L.point(vs.x + 2 * px, vs.y + 2 * py), px, py, zoom, scale, ox: min.x - px, oy: min.y - py };
   },
   _draw() {
     const map = this._map;
     if (!map) return;
-    const v = this._view(), c = this._canvas, dpr = window.devicePixelRatio || 1;
-    L.DomUtil.setPosition(c, map.containerPointToLayerPoint([0, 0]));
+    const v = this._view(PAD), c = this._canvas, dpr = window.devicePixelRatio || 1;
+    L.DomUtil.setPosition(c, map.containerPointToLayerPoint([-v.px, -v.py]));
     if (c.width !== v.size.x * dpr || c.height !== v.size.y * dpr) {
       c.width = v.size.x * dpr; c.height = v.size.y * dpr;
       c.style.width = v.size.x + 'px'; c.style.height = v.size.y + 'px';
@@ -114,7 +145,7 @@ export const LiveLayer = L.Layer.extend({
     const s = v.zoom >= 10 ? 14 : v.zoom >= 8 ? 11 : 8;
     const tracks = this.stores.tracks.items;
 
-    if (this.show.tracks && this.show.trails && v.zoom >= 7) {
+    if (this.show.tracks && this.show.trails && v.zoom >= 10) {
       ctx.beginPath();
       for (const o of tracks.values()) {
         if (o.n === 0) continue;
@@ -126,34 +157,24 @@ export const LiveLayer = L.Layer.extend({
           ctx.lineTo(o.trail[i * 2] * v.scale - v.ox, o.trail[i * 2 + 1] * v.scale - v.oy);
         }
       }
-      ctx.strokeStyle = 'rgba(255,255,255,0.55)'; ctx.lineWidth = 1.5; ctx.stroke();
+      ctx.strokeStyle = 'rgba(255,255,255,0.6)'; ctx.lineWidth = 1.5; ctx.stroke();
     }
     if (this.show.tracks && this.show.contacts) {
       ctx.beginPath();
+      // Zoomed out, only suspect and hostile tracks show their contact
+      // point: hundreds of lines across the whole border are clutter.
+      const all = v.zoom >= 9;
       for (const o of tracks.values()) {
         if (o.cx === undefined) continue;
+        if (!all && o.data.affiliation !== 'hostile' && o.data.affiliation !== 'suspect') continue;
         const x = sx(o), y = sy(o), cx = o.cx * v.scale - v.ox, cy = o.cy * v.scale - v.oy;
         if ((x < -20 && cx < -20) || (y < -20 && cy < -20) || (x > W && cx > W) || (y > H && cy > H)) continue;
         ctx.moveTo(x, y); ctx.lineTo(cx, cy);
-        ctx.moveTo(cx - 5, cy - 5); ctx.lineTo(cx + 5, cy + 5); ctx.moveTo(cx + 5, cy - 5); ctx.lineTo(cx - 5, cy + 5);
+        ctx.moveTo(cx - 4, cy - 4); ctx.lineTo(cx + 4, cy + 4); ctx.moveTo(cx + 4, cy - 4); ctx.lineTo(cx - 4, cy + 4);
       }
-      ctx.setLineDash([4, 3]); ctx.strokeStyle = '#ff3030'; ctx.lineWidth = 1.5; ctx.stroke(); ctx.setLineDash([]);
+      ctx.strokeStyle = 'rgba(255,30,30,0.8)'; ctx.lineWidth = 1.2; ctx.stroke();
     }
     if (this.show.tracks) {
-      for (const aff of ['unknown', 'neutral', 'suspect', 'hostile', 'friend']) {
-        ctx.beginPath();
-        let any = false;
-        for (const o of tracks.values()) {
-          if ((o.data.affiliation || 'unknown') !== aff && !(aff === 'unknown' && !colours[o.data.affiliation])) continue;
-          const x = sx(o), y = sy(o);
-          if (x < -20 || y < -20 || x > W || y > H) continue;
-          frame(ctx, aff, x, y, s);
-          any = true;
-        }
-        if (!any) continue;
-        ctx.fillStyle = colours[aff][0]; ctx.fill();
-        ctx.strokeStyle = colours[aff][1]; ctx.lineWidth = 1.2; ctx.stroke();
-      }
       if (v.zoom >= 8) { // speed leaders: 2 minutes ahead
         ctx.beginPath();
         for (const o of tracks.values()) {
@@ -166,30 +187,21 @@ export const LiveLayer = L.Layer.extend({
         }
         ctx.strokeStyle = '#101010'; ctx.lineWidth = 1.2; ctx.stroke();
       }
-      if (v.zoom >= 10) {
-        ctx.fillStyle = '#101010'; ctx.font = 'bold 9px sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
-        for (const o of tracks.values()) {
-          const x = sx(o), y = sy(o);
-          if (x < -20 || y < -20 || x > W || y > H) continue;
-          ctx.fillText(classLetter[o.data.class] || '?', x, y + 0.5);
-        }
+      const letters = v.zoom >= 10;
+      for (const o of tracks.values()) {
+        const x = sx(o), y = sy(o);
+        if (x < -20 || y < -20 || x > W || y > H) continue;
+        const aff = colours[o.data.affiliation] ? o.data.affiliation : 'unknown';
+        const sp = sprite(aff, s, letters ? (classLetter[o.data.class] || '?') : '', dpr);
+        ctx.drawImage(sp.bmp, (x - sp.half) | 0, (y - sp.half) | 0, sp.half * 2, sp.half * 2);
       }
     }
     if (this.show.units) {
-      ctx.beginPath();
       for (const o of this.stores.units.items.values()) {
         const x = sx(o), y = sy(o);
         if (x < -20 || y < -20 || x > W || y > H) continue;
-        frame(ctx, 'friend', x, y, s + 2);
-      }
-      ctx.fillStyle = colours.friend[0]; ctx.fill(); ctx.strokeStyle = '#002a40'; ctx.lineWidth = 2; ctx.stroke();
-      if (v.zoom >= 8) {
-        ctx.fillStyle = '#002a40'; ctx.font = 'bold 9px sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
-        for (const o of this.stores.units.items.values()) {
-          const x = sx(o), y = sy(o);
-          if (x < -20 || y < -20 || x > W || y > H) continue;
-          ctx.fillText(o.data.type === 'qrf' ? 'QRF' : 'PTL', x, y + 0.5);
-        }
+        const sp = sprite('friend', s + 4, v.zoom >= 8 ? (o.data.type === 'qrf' ? 'QRF' : 'PTL') : '', dpr);
+        ctx.drawImage(sp.bmp, (x - sp.half) | 0, (y - sp.half) | 0, sp.half * 2, sp.half * 2);
       }
     }
     if (this.show.drones) {
@@ -224,7 +236,7 @@ export const LiveLayer = L.Layer.extend({
   },
   // hit returns {store, id} of the object nearest a container point, within 10 px.
   hit(pt) {
-    const v = this._view();
+    const v = this._view(0);
     let best = 100, found = null;
     for (const store of ['units', 'drones', 'tracks']) {
       if (!this.show[store]) continue;
