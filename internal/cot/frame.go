@@ -131,6 +131,10 @@ func (s *Splitter) Next() (f Format, msg []byte, ok bool, err error) {
 			s.start += total
 			return FormatProto, b[1+k : total], true, nil
 		case '<':
+			if len(b) < len("<auth") && (hasPrefixOf("<auth", b) || hasPrefixOf("<!--", b) || hasPrefixOf("<?", b)) {
+				// Not yet enough bytes to tell a prolog or <auth> from an event.
+				return 0, nil, false, nil
+			}
 			var skip []byte
 			switch {
 			case bytes.HasPrefix(b, []byte("<?")):
@@ -177,9 +181,9 @@ func (s *Splitter) Next() (f Format, msg []byte, ok bool, err error) {
 			s.scan = s.start
 			return FormatXML, m, true, nil
 		default:
-			e := bytes.IndexAny(b, "<\xbf")
-			if e < 0 {
-				e = len(b)
+			e := 1
+			for e < len(b) && b[e] != '<' && b[e] != Magic {
+				e++
 			}
 			return s.junk(e)
 		}
@@ -220,4 +224,9 @@ func SplitDatagram(b []byte) (Format, []byte, error) {
 		return FormatProto, b[3:], nil
 	}
 	return FormatXML, b, nil
+}
+
+// hasPrefixOf reports whether b is a prefix of s.
+func hasPrefixOf(s string, b []byte) bool {
+	return len(b) <= len(s) && s[:len(b)] == string(b)
 }
