@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -80,8 +81,15 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, p Principal) {
 	}
 	rc.Flush()
 
+	ctx := r.Context()
+	if h.o.Context != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(h.o.Context, cancel)()
+	}
 	buf := make([]byte, 0, 64<<10)
-	err = sub.Run(r.Context(), live.RunOptions{
+	err = sub.Run(ctx, live.RunOptions{
 		MinInterval: time.Duration(float64(time.Second) / hz),
 		Heartbeat:   h.o.StreamHeartbeat,
 	}, func(b live.Batch) error {
@@ -102,7 +110,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, p Principal) {
 		h.bytes.Add(uint64(len(buf)))
 		return rc.Flush()
 	})
-	if err != nil && r.Context().Err() == nil {
+	if err != nil && ctx.Err() == nil {
 		h.log.Debug("web: stream ended", "stream", id, "err", err)
 	}
 }

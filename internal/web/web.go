@@ -72,6 +72,10 @@ type Options struct {
 	StreamHeartbeat time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Context, when set, ends every live stream once it is done: cancel it
+	// before http.Server.Shutdown, which otherwise waits for streams that
+	// never go idle.
+	Context context.Context
 }
 
 // route is one API endpoint; the table drives the mux, the OpenAPI test

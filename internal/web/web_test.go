@@ -552,6 +552,26 @@ func TestStream(t *testing.T) {
 	})
 }
 
+func TestStreamsEndWithOptionsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	h, err := New(Options{Live: newTestPicture(), Context: ctx})
+	must(t, err)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/api/v1/stream")
+	must(t, err)
+	defer resp.Body.Close()
+	s := &sse{bufio.NewReader(resp.Body)}
+	if ev := s.next(t); ev.name != "hello" {
+		t.Fatalf("first event %q", ev.name)
+	}
+	s.next(t) // snapshot
+	cancel()
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		t.Fatalf("stream did not end cleanly: %v", err)
+	}
+}
+
 func TestNewNeedsLive(t *testing.T) {
 	if _, err := New(Options{}); err == nil {
 		t.Fatal("New without Live succeeded")
