@@ -44,3 +44,42 @@ func FuzzInverse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCross checks Cross on arbitrary movements around the real border:
+// the index finds what the naive test finds, reversing the movement reverses
+// the direction, and a single crossing agrees with Side.
+func FuzzCross(f *testing.F) {
+	l := border(f)
+	f.Add(36.0, 41.3, 36.0, 41.2)
+	f.Add(34.4, 40.99, 34.41, 40.97)
+	f.Add(33.3716, 38.7745, 33.3717, 38.7746)
+	f.Add(37.109984, 42.357238, 37.1, 42.3)
+	f.Fuzz(func(t *testing.T, lat1, lon1, lat2, lon2 float64) {
+		for _, v := range []float64{lat1, lon1, lat2, lon2} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return
+			}
+		}
+		// Fold into the border's region: 33–38°N, 38–43°E.
+		a := ll(33+math.Abs(math.Mod(lat1, 5)), 38+math.Abs(math.Mod(lon1, 5)))
+		b := ll(33+math.Abs(math.Mod(lat2, 5)), 38+math.Abs(math.Mod(lon2, 5)))
+		c, ok := l.Cross(a, b)
+		seg, into, nok := naiveCross(l, a, b)
+		if ok != nok || ok && (c.Segment != seg || c.Direction != into) {
+			t.Fatalf("%v→%v: Cross %+v %v, naive %d %s %v", a, b, c, ok, seg, into, nok)
+		}
+		r, rok := l.Cross(b, a)
+		if rok != ok {
+			t.Fatalf("%v→%v crosses %v, reversed %v", a, b, ok, rok)
+		}
+		if ok && len(l.Index().SegmentsCrossing(nil, a, b)) == 1 {
+			if r.Direction != c.Direction.Opposite() {
+				t.Fatalf("%v→%v into %s, reversed into %s", a, b, c.Direction, r.Direction)
+			}
+			if l.Side(b) != c.Direction && l.Locate(b).Chainage > 0 && l.Locate(b).Chainage < l.Length() &&
+				l.Locate(a).Chainage > 0 && l.Locate(a).Chainage < l.Length() {
+				t.Fatalf("%v→%v into %s but Side(b) = %s", a, b, c.Direction, l.Side(b))
+			}
+		}
+	})
+}

@@ -283,10 +283,12 @@ func BenchmarkInverse(b *testing.B) {
 	x, y := borderwatch.LatLon{Lat: 37.109984, Lon: 42.357238}, borderwatch.LatLon{Lat: 33.371685, Lon: 38.774511}
 	b.ReportAllocs()
 	var sum float64
+	cpu0 := processCPU()
 	for b.Loop() {
 		d, _, _ := Inverse(x, y)
 		sum += d
 	}
+	reportCPU(b, cpu0)
 	_ = sum
 }
 
@@ -294,10 +296,12 @@ func BenchmarkInverseShort(b *testing.B) {
 	x, y := borderwatch.LatLon{Lat: 34.5, Lon: 40.9}, borderwatch.LatLon{Lat: 34.5001, Lon: 40.9002}
 	b.ReportAllocs()
 	var sum float64
+	cpu0 := processCPU()
 	for b.Loop() {
 		d, _, _ := Inverse(x, y)
 		sum += d
 	}
+	reportCPU(b, cpu0)
 	_ = sum
 }
 
@@ -305,9 +309,11 @@ func BenchmarkDirect(b *testing.B) {
 	x := borderwatch.LatLon{Lat: 37.109984, Lon: 42.357238}
 	b.ReportAllocs()
 	var sum float64
+	cpu0 := processCPU()
 	for b.Loop() {
 		p := Direct(x, 225, 34000)
 		sum += p.Lat
 	}
+	reportCPU(b, cpu0)
 	_ = sum
 }

@@ -116,9 +116,11 @@ func BenchmarkSegmentsIn(b *testing.B) {
 	box := BBoxAround(l.PointAt(300), 2000)
 	dst := make([]int, 0, 16)
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		dst = ix.SegmentsIn(dst[:0], box)
 	}
+	reportCPU(b, cpu0)
 }
 
 func BenchmarkZonesAt(b *testing.B) {
@@ -134,10 +136,12 @@ func BenchmarkZonesAt(b *testing.B) {
 	dst := make([]int, 0, 16)
 	b.ReportAllocs()
 	i := 0
+	cpu0 := processCPU()
 	for b.Loop() {
 		dst = ix.ZonesAt(dst[:0], ms[i&(len(ms)-1)].a)
 		i++
 	}
+	reportCPU(b, cpu0)
 }
 
 func TestBBoxAround(t *testing.T) {

@@ -55,10 +55,12 @@ func BenchmarkPlaneForward(b *testing.B) {
 	p := ll(34.6, 41.1)
 	b.ReportAllocs()
 	var s float64
+	cpu0 := processCPU()
 	for b.Loop() {
 		x, y := pl.Forward(p)
 		s += x + y
 	}
+	reportCPU(b, cpu0)
 	_ = s
 }
 
@@ -66,9 +68,11 @@ func BenchmarkPlaneInverse(b *testing.B) {
 	pl := NewPlane(ll(34.5, 41))
 	b.ReportAllocs()
 	var s float64
+	cpu0 := processCPU()
 	for b.Loop() {
 		p := pl.Inverse(1234.5, -5678.9)
 		s += p.Lat
 	}
+	reportCPU(b, cpu0)
 	_ = s
 }
