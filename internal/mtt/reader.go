@@ -126,7 +126,7 @@ type lines struct {
 }
 
 func newLines(r io.Reader) *lines {
-	return &lines{br: bufio.NewReaderSize(r, 1<<20)}
+	return &lines{br: bufio.NewReaderSize(r, 1<<16)}
 }
 
 // next returns the next non-blank line, valid until the following call.
