@@ -21,16 +21,21 @@ type axisFrame struct {
 }
 
 type axisDetection struct {
-	TrackID     flexString `json:"track_id"`
-	ID          flexString `json:"id"`
-	Timestamp   flexTime   `json:"timestamp"`
-	BoundingBox *struct {
-		Left, Top, Right, Bottom float64
-	} `json:"bounding_box"`
-	Class   *axisClass  `json:"class"`
-	Classes []axisClass `json:"classes"`
-	Geo     *axisGeo    `json:"geographic_position"`
-	GeoAlt  *axisGeo    `json:"geoposition"`
+	TrackID     flexString  `json:"track_id"`
+	ID          flexString  `json:"id"`
+	Timestamp   flexTime    `json:"timestamp"`
+	BoundingBox *boxJSON    `json:"bounding_box"`
+	Class       *axisClass  `json:"class"`
+	Classes     []axisClass `json:"classes"`
+	Geo         *axisGeo    `json:"geographic_position"`
+	GeoAlt      *axisGeo    `json:"geoposition"`
+}
+
+type boxJSON struct {
+	Left   float64 `json:"left"`
+	Top    float64 `json:"top"`
+	Right  float64 `json:"right"`
+	Bottom float64 `json:"bottom"`
 }
 
 type axisClass struct {
@@ -51,8 +56,11 @@ type axisGeo struct {
 // camera's pose. The camera id comes from the topic (or channel).
 func (d *Decoder) DecodeAxisFrame(cameraID string, payload []byte, dst []borderwatch.Observation) ([]borderwatch.Observation, error) {
 	var f axisFrame
-	if err := json.Unmarshal(payload, &f); err != nil {
-		return dst, fmt.Errorf("%w: axis scene frame: %v", ErrSyntax, err)
+	s := scanner{b: payload}
+	parseAxisFrame(&s, &f)
+	s.end()
+	if s.err != nil {
+		return dst, fmt.Errorf("%w: axis scene frame near byte %d", ErrSyntax, s.i)
 	}
 	if f.Frame != nil {
 		inner := *f.Frame

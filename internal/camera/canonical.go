@@ -1,7 +1,6 @@
 package camera
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -24,77 +23,111 @@ type detectionJSON struct {
 		Type   string `json:"type"`
 		Vendor string `json:"vendor"`
 	} `json:"source"`
-	TrackID    string   `json:"track_id"`
-	Class      string   `json:"class"`
-	Confidence *float64 `json:"confidence"`
-	Position   *struct {
-		Lat   *float64       `json:"lat"`
-		Lon   *float64       `json:"lon"`
-		AltM  *float64       `json:"alt_m"`
-		CovNE *[2][2]float64 `json:"cov_ne_m2"`
-		CE95  float64        `json:"ce95_m"`
-	} `json:"position"`
-	Bearing *struct {
-		AzDeg      *float64 `json:"az_deg"`
-		ElDeg      *float64 `json:"el_deg"`
-		SigmaAzDeg float64  `json:"sigma_az_deg"`
-		SigmaElDeg float64  `json:"sigma_el_deg"`
-	} `json:"bearing"`
-	Range *struct {
-		M      float64 `json:"m"`
-		SigmaM float64 `json:"sigma_m"`
-	} `json:"range"`
-	Image *struct {
-		Width  int `json:"width"`
-		Height int `json:"height"`
-		BBox   *struct {
-			X, Y, W, H float64
-		} `json:"bbox"`
-	} `json:"image"`
-	SensorPose *struct {
-		Lat        *float64 `json:"lat"`
-		Lon        *float64 `json:"lon"`
-		HeightAGLM float64  `json:"height_agl_m"`
-		HeadingDeg float64  `json:"heading_deg"`
-		TiltDeg    float64  `json:"tilt_deg"`
-		HFOVDeg    float64  `json:"hfov_deg"`
-		VFOVDeg    float64  `json:"vfov_deg"`
-		MaxRangeM  float64  `json:"max_range_m"`
-	} `json:"sensor_pose"`
-	Velocity *struct {
-		SpeedMPS  float64 `json:"speed_mps"`
-		CourseDeg float64 `json:"course_deg"`
-	} `json:"velocity"`
+	TrackID    string                     `json:"track_id"`
+	Class      string                     `json:"class"`
+	Confidence *float64                   `json:"confidence"`
+	Position   *positionJSON              `json:"position"`
+	Bearing    *bearingJSON               `json:"bearing"`
+	Range      *rangeJSON                 `json:"range"`
+	Image      *imageJSON                 `json:"image"`
+	SensorPose *poseJSON                  `json:"sensor_pose"`
+	Velocity   *velocityJSON              `json:"velocity"`
 	State      string                     `json:"state"`
 	Rule       string                     `json:"rule"`
 	Zone       string                     `json:"zone"`
 	Attributes map[string]json.RawMessage `json:"attributes"`
 }
 
+type positionJSON struct {
+	Lat   *float64       `json:"lat"`
+	Lon   *float64       `json:"lon"`
+	AltM  *float64       `json:"alt_m"`
+	CovNE *[2][2]float64 `json:"cov_ne_m2"`
+	CE95  float64        `json:"ce95_m"`
+}
+
+type bearingJSON struct {
+	AzDeg      *float64 `json:"az_deg"`
+	ElDeg      *float64 `json:"el_deg"`
+	SigmaAzDeg float64  `json:"sigma_az_deg"`
+	SigmaElDeg float64  `json:"sigma_el_deg"`
+}
+
+type rangeJSON struct {
+	M      float64 `json:"m"`
+	SigmaM float64 `json:"sigma_m"`
+}
+
+type imageJSON struct {
+	Width  int       `json:"width"`
+	Height int       `json:"height"`
+	BBox   *bboxJSON `json:"bbox"`
+}
+
+type bboxJSON struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	W float64 `json:"w"`
+	H float64 `json:"h"`
+}
+
+type poseJSON struct {
+	Lat        *float64 `json:"lat"`
+	Lon        *float64 `json:"lon"`
+	HeightAGLM float64  `json:"height_agl_m"`
+	HeadingDeg float64  `json:"heading_deg"`
+	TiltDeg    float64  `json:"tilt_deg"`
+	HFOVDeg    float64  `json:"hfov_deg"`
+	VFOVDeg    float64  `json:"vfov_deg"`
+	MaxRangeM  float64  `json:"max_range_m"`
+}
+
+type velocityJSON struct {
+	SpeedMPS  float64 `json:"speed_mps"`
+	CourseDeg float64 `json:"course_deg"`
+}
+
 // DecodeDetection decodes one canonical detection object or an array of
 // them. cameraID (from the topic) is used when source.id is empty.
 func (d *Decoder) DecodeDetection(cameraID string, payload []byte, dst []borderwatch.Observation) ([]borderwatch.Observation, error) {
-	p := bytes.TrimLeft(payload, " \t\r\n")
-	if len(p) > 0 && p[0] == '[' {
-		var arr []detectionJSON
-		if err := json.Unmarshal(p, &arr); err != nil {
-			return dst, fmt.Errorf("%w: %v", ErrSyntax, err)
-		}
-		if len(arr) > d.opts.MaxDetections {
-			return dst, fmt.Errorf("%w: %d detections in one message, limit %d", ErrInvalid, len(arr), d.opts.MaxDetections)
-		}
-		for i := range arr {
-			o, err := d.canonical(cameraID, &arr[i])
-			if err != nil {
-				return dst, fmt.Errorf("detection %d: %w", i, err)
+	s := scanner{b: payload}
+	n := len(dst)
+	if s.peek() == '[' {
+		i := 0
+		var err error
+		s.array(func() {
+			var j detectionJSON
+			parseDetection(&s, &j)
+			if s.err != nil || err != nil {
+				return
+			}
+			if i++; i > d.opts.MaxDetections {
+				err = fmt.Errorf("%w: more than %d detections in one message", ErrInvalid, d.opts.MaxDetections)
+				s.fail()
+				return
+			}
+			var o borderwatch.Observation
+			if o, err = d.canonical(cameraID, &j); err != nil {
+				err = fmt.Errorf("detection %d: %w", i-1, err)
+				s.fail()
+				return
 			}
 			dst = append(dst, o)
+		})
+		s.end()
+		if err != nil {
+			return dst[:n], err
+		}
+		if s.err != nil {
+			return dst[:n], fmt.Errorf("%w: canonical detection array near byte %d", ErrSyntax, s.i)
 		}
 		return dst, nil
 	}
 	var j detectionJSON
-	if err := json.Unmarshal(p, &j); err != nil {
-		return dst, fmt.Errorf("%w: %v", ErrSyntax, err)
+	parseDetection(&s, &j)
+	s.end()
+	if s.err != nil {
+		return dst, fmt.Errorf("%w: canonical detection near byte %d", ErrSyntax, s.i)
 	}
 	o, err := d.canonical(cameraID, &j)
 	if err != nil {
