@@ -182,6 +182,22 @@ func (l *Log) stopServer() {
 	}
 }
 
+// Stats are the log's running totals since Start.
+type Stats struct {
+	Batches, Observations, Bytes, Retries, Failures uint64
+}
+
+// Stats returns the running totals (also exported as metrics).
+func (l *Log) Stats() Stats {
+	return Stats{
+		Batches:      l.m.batches.Value(),
+		Observations: l.m.observations.Value(),
+		Bytes:        l.m.bytes.Value(),
+		Retries:      l.m.retries.Value(),
+		Failures:     l.m.failures.Value(),
+	}
+}
+
 // Conn returns the log's NATS connection for components that need the
 // bus directly (e.g. sector ownership); nil before Start.
 func (l *Log) Conn() *nats.Conn { return l.nc }
@@ -236,6 +252,9 @@ func (l *Log) startServer(internalPassword string) error {
 		NoSigs:     true,
 		DontListen: o.ListenAddr == "",
 		MaxPayload: 8 << 20,
+		// A burst of camera messages must not make the log's own
+		// in-process connection a "slow consumer".
+		MaxPending: 512 << 20,
 		Users: []*server.User{{
 			Username: internalUser,
 			Password: internalPassword,

@@ -16,8 +16,8 @@ import (
 // testDecode is a stand-in for internal/camera: {"id","lat","lon"}.
 func testDecode(topic string, payload []byte, dst []borderwatch.Observation) ([]borderwatch.Observation, error) {
 	var d struct {
-		ID       string  `json:"id"`
-		Lat, Lon float64 `json:"lat"`
+		ID       string
+		Lat, Lon float64
 	}
 	var raw map[string]any
 	if err := json.Unmarshal(payload, &raw); err != nil {
