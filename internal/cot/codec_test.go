@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/binary"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -345,4 +347,22 @@ func TestFramesExact(t *testing.T) {
 			t.Fatalf("xml frame %q", f)
 		}
 	})
+}
+
+func TestParseFloatMatchesStrconv(t *testing.T) {
+	tests := []string{"0", "-0", "0.0", "34.4512835", "-72.045306", "9999999.0", "999999", "4.9",
+		"+1.5", "0.000001", "123456789012345", "1234567890123456", "1e5", "1.5E-3", ".5", "5.",
+		"00012.50", "-.0", "0.1", "0.30000000000000004", "NaN", "Inf", "", ".", "-", "1.2.3", "1_0", "0x10"}
+	for _, s := range tests {
+		t.Run(s, func(t *testing.T) {
+			got, err := parseFloat([]byte(s))
+			want, werr := strconv.ParseFloat(s, 64)
+			if (err != nil) != (werr != nil) {
+				t.Fatalf("error %v, strconv %v", err, werr)
+			}
+			if err == nil && math.Float64bits(got) != math.Float64bits(want) && !(got != got && want != want) {
+				t.Fatalf("got %v (%x), strconv %v (%x)", got, math.Float64bits(got), want, math.Float64bits(want))
+			}
+		})
+	}
 }

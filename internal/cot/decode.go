@@ -221,16 +221,77 @@ func (d *Decoder) point(p *Point) error {
 	return nil
 }
 
+// pow10 holds the powers of ten that are exact in a float64.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
 func parseFloat(v []byte) (float64, error) {
 	v = bytes.TrimSpace(v)
 	if len(v) == 0 || len(v) > 64 {
 		return 0, ReasonBadNumber
+	}
+	if f, ok := parseDecimal(v); ok {
+		return f, nil
 	}
 	f, err := strconv.ParseFloat(string(v), 64)
 	if err != nil {
 		return 0, ReasonBadNumber
 	}
 	return f, nil
+}
+
+// parseDecimal is the fast path for what CoT carries: [-]digits[.digits]
+// with at most 15 significant digits. The mantissa and the power of ten
+// are then exact in a float64, so one division is correctly rounded and
+// the result equals strconv.ParseFloat's.
+func parseDecimal(v []byte) (float64, bool) {
+	neg := false
+	i := 0
+	if v[0] == '-' || v[0] == '+' {
+		neg = v[0] == '-'
+		i++
+	}
+	var m uint64
+	digits, frac := 0, 0
+	dot := false
+	for ; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if m == 0 && c == '0' {
+				if dot {
+					frac++
+				}
+				continue // leading zeros are not significant
+			}
+			m = m*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits > 15 || frac > 22 || (digits == 0 && frac == 0 && !hasDigit(v)) {
+		return 0, false
+	}
+	f := float64(m) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+func hasDigit(v []byte) bool {
+	for _, c := range v {
+		if c >= '0' && c <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // detail decodes the children of <detail> up to and including </detail>.
@@ -617,10 +678,17 @@ func (s *xscan) skipText() error {
 	return nil
 }
 
-func isNameByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-		c == '_' || c == '-' || c == '.' || c == ':' || c >= 0x80
-}
+// nameBytes marks the bytes allowed in XML names (any non-ASCII byte is
+// accepted as part of a UTF-8 name character).
+var nameBytes = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '-' || c == '.' || c == ':' || c >= 0x80
+	}
+	return t
+}()
+
+func isNameByte(c byte) bool { return nameBytes[c] }
 
 // name reads an XML name at s.i (possibly empty).
 func (s *xscan) name() []byte {
@@ -653,7 +721,6 @@ func (s *xscan) startTag(attrs *[]attr) (name []byte, self bool, err error) {
 		return nil, false, ReasonSyntax
 	}
 	as := (*attrs)[:0]
-	defer func() { *attrs = as }()
 	for {
 		sp := s.i
 		for s.i < len(s.b) && isSpaceByte(s.b[s.i]) {
@@ -665,10 +732,12 @@ func (s *xscan) startTag(attrs *[]attr) (name []byte, self bool, err error) {
 		switch s.b[s.i] {
 		case '>':
 			s.i++
+			*attrs = as
 			return name, false, nil
 		case '/':
 			if s.i+1 < len(s.b) && s.b[s.i+1] == '>' {
 				s.i += 2
+				*attrs = as
 				return name, true, nil
 			}
 			return nil, false, ReasonSyntax

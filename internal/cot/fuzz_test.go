@@ -2,8 +2,11 @@ package cot
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -127,6 +130,22 @@ func FuzzSplitter(f *testing.F) {
 			if m.format == FormatProto && len(m.msg) > maxProto {
 				t.Fatalf("protobuf message of %d bytes over the limit", len(m.msg))
 			}
+		}
+	})
+}
+
+func FuzzParseFloat(f *testing.F) {
+	for _, s := range []string{"34.4512835", "-72.045306", "9999999.0", "0.000001", "1e5", "00012.50"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseFloat([]byte(s))
+		want, werr := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if werr != nil || len(strings.TrimSpace(s)) > 64 {
+			return
+		}
+		if err != nil || (math.Float64bits(got) != math.Float64bits(want) && !(got != got && want != want)) {
+			t.Fatalf("parseFloat(%q) = %v, %v; strconv %v", s, got, err, want)
 		}
 	})
 }
