@@ -126,3 +126,17 @@ func BenchmarkSide(b *testing.B) {
 	}
 	reportCPU(b, cpu0)
 }
+
+// BenchmarkNewLine measures building the border's line: geodesic lengths,
+// arcs, the index and the candidate grid.
+func BenchmarkNewLine(b *testing.B) {
+	pts := loadBorder(b)
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		if _, err := NewLine(pts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu0)
+}

@@ -54,17 +54,24 @@ func surfaceLatLon(v vec3) borderwatch.LatLon {
 
 // geodetic returns the geodetic latitude and longitude of the ellipsoid
 // point below (or above) v, dropping the height. It iterates the
-// fixed-point relation tan φ = z / (p (1 - e² N/(N+h))), which converges to
-// round-off in three steps for |h| below a few hundred kilometres.
+// fixed-point relation tan φ = z / (p (1 - e² N/(N+h))), which contracts
+// by about e²·h/R per step: one step for points within metres of the
+// surface, at most five for |h| up to a few hundred kilometres.
 func geodetic(v vec3) borderwatch.LatLon {
 	e2 := wgs84.e2
 	p := math.Hypot(v.x, v.y)
 	phi := math.Atan2(v.z, p*(1-e2))
-	for range 4 {
+	for range 5 {
 		s, c := math.Sincos(phi)
-		n := EarthA / math.Sqrt(1-e2*s*s)
-		h := p*c + v.z*s - EarthA*math.Sqrt(1-e2*s*s)
-		phi = math.Atan2(v.z, p*(1-e2*n/(n+h)))
+		w := math.Sqrt(1 - e2*s*s)
+		n := EarthA / w
+		h := p*c + v.z*s - EarthA*w
+		next := math.Atan2(v.z, p*(1-e2*n/(n+h)))
+		done := math.Abs(next-phi) < 1e-15
+		phi = next
+		if done {
+			break
+		}
 	}
 	return borderwatch.LatLon{Lat: phi * rad2deg, Lon: math.Atan2(v.y, v.x) * rad2deg}
 }

@@ -69,10 +69,11 @@ type Crossing struct {
 // last segments: Side is decided by that continuation, and Locate clamps
 // the chainage to the end and measures the offset to the end vertex.
 type Line struct {
-	pts []borderwatch.LatLon
-	ev  []vec3    // ECEF of the vertices
-	cum []float64 // chainage of each vertex, km
-	ix  *Index    // segment i of the line is segment i of the index
+	pts  []borderwatch.LatLon
+	ev   []vec3    // ECEF of the vertices
+	cum  []float64 // chainage of each vertex, km
+	ix   *Index    // segment i of the line is segment i of the index
+	cand candidates
 }
 
 // lineCellDeg is the grid cell size of a line's index: about 2 km, so a
@@ -127,6 +128,7 @@ func NewLine(pts []borderwatch.LatLon) (*Line, error) {
 		}
 		l.cum[i] = l.cum[i-1] + l.ix.segs[id].lenM/1000
 	}
+	l.buildCandidates()
 	return l, nil
 }
 
@@ -275,10 +277,6 @@ type nearest struct {
 	dist2, signed float64
 }
 
-// nearestRings is how many rings of grid cells around a point nearest
-// searches before it falls back to checking every segment.
-const nearestRings = 3
-
 // nearest finds the segment interior or vertex nearest to p (at e; by 3-D
 // distance) and the signed side value there. At an interior vertex the side
 // is the sum of both segments' signed distances: a point whose nearest
@@ -286,48 +284,20 @@ const nearestRings = 3
 // both segments agree. At an end vertex the end segment's continuation
 // decides.
 //
-// It searches the grid cells in rings around p's cell and stops once
-// nothing outside the rings can be nearer; far from the line (beyond
-// nearestRings cells) it checks every segment.
+// Within a degree of the line it checks only the candidates precomputed for
+// p's cell of the candidate grid (see buildCandidates); farther out it checks
+// every segment, skipping those whose bounding sphere is too far.
 func (l *Line) nearest(p borderwatch.LatLon, e vec3) nearest {
 	best := nearest{dist2: math.Inf(1), vertex: -1}
-	ix := l.ix
-	if r, c, ok := ix.cellOf(p); ok {
-		// Anything outside ring k is at least k cells of latitude or
-		// longitude away; the factor 0.98 covers the chord-versus-arc and
-		// plane-versus-curve differences of the 3-D metric.
-		cosMax := math.Cos(math.Min(89, math.Abs(p.Lat)+float64(nearestRings+1)*ix.cellDeg) * deg2rad)
-		perCell := 0.98 * ix.cellDeg * deg2rad * EarthA * (1 - wgs84.e2) * cosMax
-		for k := 0; k <= nearestRings; k++ {
-			for rr := r - k; rr <= r+k; rr++ {
-				if rr < 0 || rr >= ix.rows {
-					continue
-				}
-				step := 1
-				if rr != r-k && rr != r+k {
-					step = 2 * k // only the ring's two side cells
-				}
-				for cc := c - k; cc <= c+k; cc += max(step, 1) {
-					if cc < 0 || cc >= ix.cols {
-						continue
-					}
-					for _, v := range ix.cells[rr*ix.cols+cc] {
-						if v >= 0 {
-							l.consider(int(v), e, &best)
-						}
-					}
-				}
-			}
-			if bound := float64(k) * perCell; best.dist2 <= bound*bound {
-				return best
-			}
+	if k, ok := l.cand.cellOf(p); ok {
+		for _, i := range l.cand.ids[l.cand.start[k]:l.cand.start[k+1]] {
+			l.consider(int(i), e, &best)
 		}
+		return best
 	}
-	// Every segment, skipping those whose bounding sphere is farther than
-	// the best so far.
-	bestD := math.Sqrt(best.dist2)
-	for i := range ix.segs {
-		s := &ix.segs[i]
+	bestD := math.Inf(1)
+	for i := range l.ix.segs {
+		s := &l.ix.segs[i]
 		if d := e.sub(s.centre); d.dot(d) > sq(bestD+s.radius) {
 			continue
 		}
@@ -338,6 +308,87 @@ func (l *Line) nearest(p borderwatch.LatLon, e vec3) nearest {
 		}
 	}
 	return best
+}
+
+// candidates is a coarse grid listing, for each cell, the segments that
+// can hold the nearest feature of some point of the cell (compressed:
+// the ids of cell k are ids[start[k]:start[k+1]]).
+type candidates struct {
+	lat0, lon0, cell, inv float64
+	rows, cols            int
+	start                 []int32
+	ids                   []int32
+}
+
+// candidateMaxCells bounds the candidate grid; its cells are at least
+// 8×lineCellDeg (about 18 km) and grow for large lines.
+const candidateMaxCells = 4096
+
+func (g *candidates) cellOf(p borderwatch.LatLon) (int, bool) {
+	fr := (p.Lat - g.lat0) * g.inv
+	fc := (p.Lon - g.lon0) * g.inv
+	if !(fr >= 0 && fc >= 0 && fr < float64(g.rows) && fc < float64(g.cols)) {
+		return 0, false
+	}
+	return int(fr)*g.cols + int(fc), true
+}
+
+// buildCandidates fills l.cand over the line's box plus a degree. For a
+// cell with centre c and half-diagonal h, every point x of the cell has
+// its nearest feature within D+h, where D is the distance from c to the
+// nearest segment, and a segment at distance d from c is at least d-h from
+// x; so segments with d > D+2h cannot be nearest for any point of the
+// cell. The distance to a segment is 1-Lipschitz up to metres (the plane
+// distance and the end distances meet continuously within the curve's
+// height above its chord); 1% and 100 m of slack cover that.
+func (l *Line) buildCandidates() {
+	box := BBoxOf(l.pts).Pad(1)
+	cell := 8 * l.ix.cellDeg
+	for (box.MaxLat-box.MinLat)*(box.MaxLon-box.MinLon)/(cell*cell) > candidateMaxCells {
+		cell *= 2
+	}
+	g := &l.cand
+	g.cell, g.inv = cell, 1/cell
+	g.lat0 = math.Floor(box.MinLat/cell) * cell
+	g.lon0 = math.Floor(box.MinLon/cell) * cell
+	g.rows = int(math.Ceil((box.MaxLat - g.lat0) / cell))
+	g.cols = int(math.Ceil((box.MaxLon - g.lon0) / cell))
+	// Half the diagonal of a cell, with the largest radius of curvature
+	// (at the poles, a/sqrt(1-e²) < 6,400 km).
+	h := 0.5 * math.Sqrt2 * cell * deg2rad * 6.4e6
+	g.start = make([]int32, 0, g.rows*g.cols+1)
+	d := make([]float64, len(l.ix.segs))
+	for r := range g.rows {
+		for c := range g.cols {
+			g.start = append(g.start, int32(len(g.ids)))
+			lat := math.Max(-90, math.Min(90, g.lat0+(float64(r)+0.5)*cell))
+			lon := g.lon0 + (float64(c)+0.5)*cell
+			centre := ecef(borderwatch.LatLon{Lat: lat, Lon: lon})
+			nearestD := math.Inf(1)
+			for i := range l.ix.segs {
+				d[i] = math.Sqrt(l.featureDist2(i, centre))
+				nearestD = math.Min(nearestD, d[i])
+			}
+			limit := (nearestD+2*h)*1.01 + 100
+			for i, di := range d {
+				if di <= limit {
+					g.ids = append(g.ids, int32(i))
+				}
+			}
+		}
+	}
+	g.start = append(g.start, int32(len(g.ids)))
+}
+
+// featureDist2 is the squared 3-D distance from e to segment i's interior
+// (if e lies between its ends) or nearer end: the metric of consider.
+func (l *Line) featureDist2(i int, e vec3) float64 {
+	s := &l.ix.segs[i]
+	d2 := math.Min(e.sub(s.ea).dot(e.sub(s.ea)), e.sub(s.eb).dot(e.sub(s.eb)))
+	if s.within(e) {
+		d2 = math.Min(d2, sq(s.signed(e)))
+	}
+	return d2
 }
 
 // consider updates best with segment i's interior and its two vertices.

@@ -76,3 +76,18 @@ func BenchmarkPlaneInverse(b *testing.B) {
 	reportCPU(b, cpu0)
 	_ = s
 }
+
+// TestGeodetic checks the ECEF-to-geodetic conversion used for foot points:
+// a point raised h metres along the normal comes back to where it was.
+func TestGeodetic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(71, 72))
+	for range 3000 {
+		p := ll(rng.Float64()*179.8-89.9, rng.Float64()*360-180)
+		h := (rng.Float64()*2 - 1) * math.Pow(10, rng.Float64()*5.5) // up to ±300 km
+		v := ecef(p).mulAdd(h, up(p))
+		q := geodetic(v)
+		if d := Distance(p, q); d > 1e-6 {
+			t.Fatalf("%v raised %v m comes back %.3g m away (%v)", p, h, d, q)
+		}
+	}
+}
