@@ -156,7 +156,7 @@ func BenchmarkMQTTEndToEnd(b *testing.B) {
 	want := before + uint64(per*conns)
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	errs := make(chan error, conns)
 	for c := range conns {
 		go func() {
@@ -182,4 +182,5 @@ func BenchmarkMQTTEndToEnd(b *testing.B) {
 	el := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(per*conns)/el.Seconds(), "detections/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(per*conns), "cpu-ns/detection")
 }
