@@ -617,7 +617,8 @@ func (l *loader) crossing(m *yamlnode.Map) {
 			m.Errorf("hours", `a closed crossing has no hours; remove the field or set status`)
 		}
 	} else {
-		c.Hours = m.String("hours", true)
+		// An unknown status is already reported; do not also demand hours.
+		c.Hours = m.String("hours", c.Status.Valid())
 		if c.Hours != "" {
 			if _, _, ok := borderwatch.ParseHours(c.Hours); !ok {
 				m.Errorf("hours", `must be "24h" or "HH:MM-HH:MM" (24-hour clock, local time, opening and closing differ)`)
