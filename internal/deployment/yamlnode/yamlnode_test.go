@@ -111,11 +111,11 @@ func TestDecodeErrors(t *testing.T) {
 
 func TestParseRefuses(t *testing.T) {
 	for src, want := range map[string]string{
-		"a: &x 1\nb: *x\n":       "anchors and aliases are not supported",
-		"a: [\n":                 "YAML syntax",
-		"":                       "empty document",
-		"- 1\n":                  "must be a mapping",
-		"a: 1\n---\nb: 2\n":      "more than one YAML document",
+		"a: &x 1\nb: *x\n":      "anchors and aliases are not supported",
+		"a: [\n":                "YAML syntax",
+		"":                      "empty document",
+		"- 1\n":                 "must be a mapping",
+		"a: 1\n---\nb: 2\n":     "more than one YAML document",
 		"a:\n  b:\n    c: [[[[": "YAML syntax",
 	} {
 		_, err := Parse("t.yaml", []byte(src))
