@@ -21,6 +21,9 @@ type item struct {
 	switchTo Format
 	// control items bypass the Allow filter and the latest-state cache.
 	control bool
+	// queued is set (under Server.mu) once any client queue holds the
+	// item; until then the relay may overwrite it in place.
+	queued bool
 
 	xmlOnce, protoOnce sync.Once
 	xml, proto         []byte

@@ -409,10 +409,31 @@ func (s *Server) publish(it *item) {
 		if c == it.origin || !s.allowed(c, it.label) {
 			continue
 		}
+		it.queued = true
 		if c.q.push(it) {
 			s.count(MetricDropped, string(ReasonQueueFull), 1)
 		}
 	}
+}
+
+// relay publishes a friendly position report from a client to the
+// others. When the uid's previous report was never queued to anyone (no
+// other client connected), its memory is reused: relaying then costs no
+// allocation.
+func (s *Server) relay(ev *Event, label borderwatch.Label, origin *client) {
+	s.mu.Lock()
+	if old := s.latest[ev.UID]; old != nil && !old.queued && !old.control {
+		links := old.ev.Detail.Links[:0]
+		old.ev = *ev
+		old.ev.Detail.Links = append(links, ev.Detail.Links...)
+		old.label, old.stale, old.origin = label, ev.Stale, origin
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	it := newItem(ev, label)
+	it.origin = origin
+	s.publish(it)
 }
 
 func (s *Server) allowed(c *client, label borderwatch.Label) bool {
@@ -518,6 +539,7 @@ func (s *Server) serveConn(conn net.Conn, identity func(net.Conn) (ClientInfo, e
 			continue
 		}
 		if s.allowed(c, it.label) {
+			it.queued = true
 			c.q.push(it)
 		}
 	}
@@ -658,9 +680,7 @@ func (r *ingest) message(f Format, msg []byte) {
 		return
 	}
 	if kind == KindFriendly && !s.opts.NoRelay {
-		it := newItem(ev, r.info.Label)
-		it.origin = r.client
-		s.publish(it)
+		s.relay(ev, r.info.Label, r.client)
 	}
 	if kind == KindNone {
 		s.count(MetricDropped, string(ReasonUnsupported), 1)

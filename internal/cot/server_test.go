@@ -601,3 +601,20 @@ func TestNewServerValidates(t *testing.T) {
 		t.Errorf("negative MaxConns: %v", err)
 	}
 }
+
+func TestServerReplaysLatestSA(t *testing.T) {
+	k := newSink()
+	clk := newClock(captureTime(t))
+	s := startServer(t, Options{Handler: k.handle, Now: clk.Now, NoNegotiate: true})
+	a := dial(t, s)
+	for i := range 3 {
+		ev := testEvent("phone-1", "a-f-G-U-C", clk.Now())
+		ev.Point.Lat = 34 + float64(i)
+		a.send(AppendXMLFrame(nil, &ev))
+		k.next(t) // logged before the next is sent
+	}
+	b := dial(t, s)
+	if r := b.next(); r.ev.UID != "phone-1" || r.ev.Point.Lat != 36 {
+		t.Fatalf("replayed %s at lat %v, want phone-1 at 36", r.ev.UID, r.ev.Point.Lat)
+	}
+}
