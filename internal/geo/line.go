@@ -430,8 +430,12 @@ func (l *Line) consider(i int, e vec3, best *nearest) {
 // Side returns the side of the line p lies on: the side of its nearest
 // segment (or of the wedge at its nearest vertex), so it stays right far
 // from the line; beyond the ends the end segments' continuations divide
-// the sides. A point exactly on the line is Left.
+// the sides. A point exactly on the line is Left; an invalid position (NaN,
+// out of range) has no side ("").
 func (l *Line) Side(p borderwatch.LatLon) Side {
+	if !validLatLon(p) {
+		return ""
+	}
 	if l.nearest(p, l.ix.position(p)).signed > 0 {
 		return Right
 	}
@@ -439,8 +443,12 @@ func (l *Line) Side(p borderwatch.LatLon) Side {
 }
 
 // Locate returns p's station: its chainage, its signed offset and the
-// nearest point of the line.
+// nearest point of the line. An invalid position gets NaN chainage and
+// offset.
 func (l *Line) Locate(p borderwatch.LatLon) Station {
+	if !validLatLon(p) {
+		return Station{Chainage: math.NaN(), Offset: math.NaN(), Point: p}
+	}
 	e := l.ix.position(p)
 	nr := l.nearest(p, e)
 	sign := -1.0
@@ -487,9 +495,13 @@ func surfaceDistance(p borderwatch.LatLon, ep vec3, q borderwatch.LatLon, eq vec
 // again near a sharp turn) reports the first. Direction is the side moved
 // into, decided by the same predicate as Side, so for a single crossing
 // Side(b) == Direction and Side(a) == Direction.Opposite(). Crossing a
-// continuation beyond the line's ends is not a crossing. It uses the
-// line's spatial index and does not allocate.
+// continuation beyond the line's ends is not a crossing; a movement from or
+// to an invalid position does not cross. It uses the line's spatial index
+// and does not allocate.
 func (l *Line) Cross(a, b borderwatch.LatLon) (Crossing, bool) {
+	if !validLatLon(a) || !validLatLon(b) {
+		return Crossing{}, false
+	}
 	seg, x, into, ok := l.ix.firstCrossing(a, b)
 	if !ok {
 		return Crossing{}, false

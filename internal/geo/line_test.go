@@ -465,3 +465,24 @@ func TestLongLine(t *testing.T) {
 		}
 	}
 }
+
+func TestInvalidPositions(t *testing.T) {
+	l := border(t)
+	for _, p := range []borderwatch.LatLon{ll(math.NaN(), 41), ll(34, math.Inf(1)), ll(95, 41), ll(34, -181)} {
+		if s := l.Side(p); s != "" {
+			t.Errorf("Side(%v) = %q, want none", p, s)
+		}
+		if st := l.Locate(p); !math.IsNaN(st.Chainage) || !math.IsNaN(st.Offset) {
+			t.Errorf("Locate(%v) = %+v, want NaN", p, st)
+		}
+		if c, ok := l.Cross(p, l.PointAt(100)); ok {
+			t.Errorf("Cross from %v = %+v", p, c)
+		}
+		if c, ok := l.Cross(l.PointAt(100), p); ok {
+			t.Errorf("Cross to %v = %+v", p, c)
+		}
+	}
+	if p := l.PointAt(math.NaN()); p != l.pts[0] {
+		t.Errorf("PointAt(NaN) = %v, want the first vertex", p)
+	}
+}
