@@ -72,7 +72,7 @@ func FuzzCross(f *testing.F) {
 		if rok != ok {
 			t.Fatalf("%v→%v crosses %v, reversed %v", a, b, ok, rok)
 		}
-		if ok && len(l.Index().SegmentsCrossing(nil, a, b)) == 1 {
+		if ok && len(l.ix.SegmentsCrossing(nil, a, b)) == 1 {
 			if r.Direction != c.Direction.Opposite() {
 				t.Fatalf("%v→%v into %s, reversed into %s", a, b, c.Direction, r.Direction)
 			}

@@ -93,7 +93,7 @@ func TestIndexGrows(t *testing.T) {
 // exactly the segments whose box intersects the query, each once.
 func TestIndexSegmentsInMatchesScan(t *testing.T) {
 	l := border(t)
-	ix := l.Index()
+	ix := l.ix
 	for i, m := range movements(l, 2000, 0, 30000, 21) {
 		box := BBoxAround(m.a, float64(i%7)*1500)
 		got := ix.SegmentsIn(nil, box)
@@ -112,7 +112,7 @@ func TestIndexSegmentsInMatchesScan(t *testing.T) {
 
 func BenchmarkSegmentsIn(b *testing.B) {
 	l := border(b)
-	ix := l.Index()
+	ix := l.ix
 	box := BBoxAround(l.PointAt(300), 2000)
 	dst := make([]int, 0, 16)
 	b.ReportAllocs()

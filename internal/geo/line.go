@@ -141,10 +141,6 @@ func (l *Line) Vertices() []borderwatch.LatLon { return append([]borderwatch.Lat
 // VertexChainage returns the chainage of vertex i in km.
 func (l *Line) VertexChainage(i int) float64 { return l.cum[i] }
 
-// Index returns the line's spatial index: segment i of the line is
-// segment i of the index. Do not add to it.
-func (l *Line) Index() *Index { return l.ix }
-
 // PointAt returns the point at chainage km, clamped to [0, Length].
 func (l *Line) PointAt(km float64) borderwatch.LatLon {
 	p, _ := l.pointAz(km, false)

@@ -416,7 +416,7 @@ func TestLineConcurrent(t *testing.T) {
 func TestHotPathsDoNotAllocate(t *testing.T) {
 	l := border(t)
 	ms := movements(l, 64, 0, 300, 51)
-	ix := l.Index()
+	ix := l.ix
 	dst := make([]int, 0, 8)
 	i := 0
 	for name, f := range map[string]func(){
@@ -446,8 +446,8 @@ func TestLongLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Index().CellDeg() <= lineCellDeg {
-		t.Errorf("cell %v°, want coarser than %v°", l.Index().CellDeg(), lineCellDeg)
+	if l.ix.CellDeg() <= lineCellDeg {
+		t.Errorf("cell %v°, want coarser than %v°", l.ix.CellDeg(), lineCellDeg)
 	}
 	if math.Abs(l.Length()-6000) > 1e-6 {
 		t.Errorf("Length = %v", l.Length())
