@@ -341,3 +341,32 @@ func TestLoadDisplayDir(t *testing.T) {
 }
 
 var _ = borderwatch.ClassPerson
+
+// TestDocExampleLoads keeps the example in docs/deployment.md true.
+func TestDocExampleLoads(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/deployment.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "## Example")
+	if !ok {
+		t.Fatal("docs/deployment.md has no Example section")
+	}
+	_, rest, _ = strings.Cut(rest, "```yaml\n")
+	example, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("no yaml block in the Example section")
+	}
+	fsys := minimal(t, func(string) string { return example })
+	d, err := deployment.Load(fsys, "d")
+	if err != nil {
+		t.Fatalf("the documented example does not load:\n%v", err)
+	}
+	want, err := deployment.Load(minimal(t, nil), "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sensors) != len(want.Sensors) || len(d.Units) != len(want.Units) || d.Sectors[1] != want.Sectors[1] {
+		t.Errorf("the documented example differs from testdata/minimal")
+	}
+}
