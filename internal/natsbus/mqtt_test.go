@@ -132,6 +132,7 @@ func TestMQTTIngestMosquitto(t *testing.T) {
 	}{
 		{"qos0", "0", "det-q0"},
 		{"qos1", "1", "det-q1"},
+		{"qos2", "2", "det-q2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,7 +157,7 @@ func TestMQTTIngestMosquitto(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if count["det-q0"] != 1 || count["det-q1"] != 1 {
+		if count["det-q0"] != 1 || count["det-q1"] != 1 || count["det-q2"] != 1 {
 			t.Fatalf("counts %v", count)
 		}
 	})
