@@ -114,6 +114,18 @@ func (e *emulator) next(t *testing.T, kind string) map[string]any {
 	}
 }
 
+// waitCommand waits until the vehicle has reported command cmd via
+// ("command_int", "command_long"); stdout may lag the UDP answer.
+func (e *emulator) waitCommand(t *testing.T, cmd uint16, via string) {
+	t.Helper()
+	for {
+		ev := e.next(t, "command")
+		if ev["command"].(float64) == float64(cmd) && ev["via"] == via {
+			return
+		}
+	}
+}
+
 // commands returns every command event of command cmd so far.
 func (e *emulator) commands(cmd uint16) []map[string]any {
 	e.mu.Lock()
@@ -248,6 +260,7 @@ func TestEmulatorGoTo(t *testing.T) {
 			if o.Attrs[AttrMode] != tt.wantMode {
 				t.Fatalf("mode at the target %q, want %q", o.Attrs[AttrMode], tt.wantMode)
 			}
+			e.waitCommand(t, CmdDoReposition, tt.wantVia)
 			cmds := e.commands(CmdDoReposition)
 			if modes := e.commands(CmdDoSetMode); len(modes) > 0 != tt.setGuided {
 				t.Errorf("DO_SET_MODE sent: %v, SetGuidedFirst %v", modes, tt.setGuided)
@@ -285,6 +298,7 @@ func TestEmulatorDenied(t *testing.T) {
 	if borderwatch.ErrorCodeOf(err) != borderwatch.ECONFLICT {
 		t.Fatalf("code %q", borderwatch.ErrorCodeOf(err))
 	}
+	e.waitCommand(t, CmdDoReposition, "command_int")
 	if n := len(e.commands(CmdDoReposition)); n != 1 {
 		t.Fatalf("vehicle received %d commands, want 1", n)
 	}
