@@ -234,17 +234,16 @@ type track struct {
 	lastHit  float64
 	hits     int32
 	friendly bool
-	shown    bool // has been confirmed at least once
-	dead     bool
+	shown    bool  // has been confirmed at least once
+	drop     bool  // to be deleted at this scan's prune
 	user     int64 // the caller's tag (friendly unit index etc.)
 
 	// Per-scan scratch.
-	rp    float64 // predicted existence
-	pdg   float64 // pd * gate probability (0 when not covered)
-	xc    State   // combined predicted state
-	pc    Cov2    // position block of the combined predicted covariance
-	sinv  Cov2    // inverse combined position innovation covariance (nominal R)
-	cpred [maxModels]float64
+	rp   float64 // predicted existence
+	pdg  float64 // pd * gate probability (0 when not covered)
+	xc   State   // combined predicted state
+	pc   Cov2    // position block of the combined predicted covariance
+	sinv Cov2    // inverse combined position innovation covariance (nominal R)
 }
 
 // combine returns the moment-matched mixture of the model estimates.
@@ -335,9 +334,16 @@ type Engine struct {
 	assoc      []int64
 	nearFriend []int32 // per detection: friendly track index + 1, or 0
 	deleted    []int64 // confirmed tracks deleted by the last Step
+	spawn      []int32 // detections starting tracks this scan
 	friends    int     // number of friendly tracks
 
 	forceLBP bool // tests: skip exact enumeration
+
+	// Confirmed tracks indexed for duplicate checks, per prune.
+	shownIndexed bool
+	shownIdx     []int32
+	shownPos     []Detection
+	shownGrid    grid
 
 	// Stats.
 	Stats Stats
@@ -837,6 +843,7 @@ func (e *Engine) update(t float64, dets []Detection) {
 		var sc mixScratch
 		for i := lo; i < hi; i++ {
 			e.updateTrack(int32(i), t, dets, nm, &sc)
+			e.tracks[i].drop = e.dropDecision(&e.tracks[i], t)
 		}
 	})
 }
@@ -1075,6 +1082,7 @@ func (e *Engine) initiate(t float64, dets []Detection) {
 	}
 	e.markFriends(dets)
 	var unexplained float64
+	e.spawn = e.spawn[:0]
 	for j := range dets {
 		u := e.unexpl[j]
 		unexplained += u
@@ -1087,29 +1095,43 @@ func (e *Engine) initiate(t float64, dets []Detection) {
 			e.assoc[j] = e.tracks[f-1].id
 			continue
 		}
-		d := &dets[j]
-		x, p, ok := initialState(d)
-		if !ok {
-			continue
+		if dets[j].Kind == MeasBearing {
+			continue // a bearing alone cannot place a track
 		}
-		lc := e.clutterAt(d)
-		if d.Kind == MeasBearingRange {
-			lc = e.clutter
-		}
-		r0 := u * e.cfg.PD * e.birth / (e.cfg.PD*e.birth + lc)
-		tr := track{id: e.nextID, r: r0, r0: r0, t: t, lastHit: t, hits: 1}
+		e.spawn = append(e.spawn, int32(j))
+		e.assoc[j] = e.nextID
 		e.nextID++
-		for m, mo := range e.cfg.Models {
-			tr.x[m] = x
-			tr.p[m] = p
-			v := mo.SpeedSigma * mo.SpeedSigma
-			tr.p[m][2][2], tr.p[m][3][3] = v, v
-			tr.mu[m] = mo.Prior
-		}
-		e.tracks = append(e.tracks, tr)
-		e.assoc[j] = tr.id
-		e.Stats.Born++
 	}
+	// Fill the new tracks in parallel.
+	base := len(e.tracks)
+	if need := base + len(e.spawn); cap(e.tracks) < need {
+		grown := make([]track, base, need+need/4)
+		copy(grown, e.tracks)
+		e.tracks = grown
+	}
+	e.tracks = e.tracks[:base+len(e.spawn)]
+	e.Stats.Born += int64(len(e.spawn))
+	e.parallel(len(e.spawn), func(_, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			j := e.spawn[k]
+			d := &dets[j]
+			x, p, _ := initialState(d)
+			lc := e.clutterAt(d)
+			if d.Kind == MeasBearingRange {
+				lc = e.clutter
+			}
+			r0 := e.unexpl[j] * e.cfg.PD * e.birth / (e.cfg.PD*e.birth + lc)
+			tr := &e.tracks[base+k]
+			*tr = track{id: e.assoc[j], r: r0, r0: r0, t: t, lastHit: t, hits: 1}
+			for m, mo := range e.cfg.Models {
+				tr.x[m] = x
+				tr.p[m] = p
+				v := mo.SpeedSigma * mo.SpeedSigma
+				tr.p[m][2][2], tr.p[m][3][3] = v, v
+				tr.mu[m] = mo.Prior
+			}
+		}
+	})
 	// Online clutter estimate from the detections no track explains.
 	if e.cfg.ClutterDensity == 0 {
 		e.clutter = max(0.95*e.clutter+0.05*unexplained/e.cfg.Region.Area(), 1e-12)
@@ -1140,66 +1162,92 @@ func initialState(d *Detection) (State, Cov, bool) {
 	return x, p, true
 }
 
+// dupReach is how far (metres) duplicates looks for a confirmed track.
+const dupReach = 300
+
+// dropDecision reports whether a track is to be deleted at time t for
+// reasons local to it (safe to call in parallel after the update).
+func (e *Engine) dropDecision(tr *track, t float64) bool {
+	if tr.friendly {
+		return e.cfg.FriendTimeout > 0 && t-tr.lastHit > e.cfg.FriendTimeout
+	}
+	// Existence under Delete, or, for a track born less likely than that,
+	// under a tenth of its birth existence.
+	if tr.r < min(e.cfg.Delete, 0.1*tr.r0) {
+		return true
+	}
+	if e.cfg.MaxCoast > 0 && t-tr.lastHit > e.cfg.MaxCoast {
+		return true
+	}
+	if !tr.shown && e.cfg.MaxTentative > 0 && t-tr.lastHit > e.cfg.MaxTentative {
+		return true
+	}
+	// A tentative track inside a friendly unit's extent was started before
+	// the unit was known, or by a member at the edge of the group: it is
+	// the unit, not an unknown track.
+	return !tr.shown && e.friends > 0 && e.nearFriendTrack(tr)
+}
+
 // duplicates reports whether a tentative track's position is inside the
-// gate of a confirmed track (both covariances summed).
+// gate of a confirmed track (both covariances summed). The confirmed tracks
+// are indexed in a grid on first use per scan.
 func (e *Engine) duplicates(tr *track) bool {
 	nm := len(e.cfg.Models)
-	x, p := tr.combinedPos(nm)
-	for i := range e.tracks {
-		o := &e.tracks[i]
-		if !o.shown || o == tr {
-			continue
+	if !e.shownIndexed {
+		e.shownIndexed = true
+		e.shownIdx = e.shownIdx[:0]
+		e.shownPos = e.shownPos[:0]
+		for i := range e.tracks {
+			if o := &e.tracks[i]; o.shown {
+				x, _ := o.combinedPos(nm)
+				e.shownIdx = append(e.shownIdx, int32(i))
+				e.shownPos = append(e.shownPos, Detection{X: x[0], Y: x[1], R: Cov2{XX: 1, YY: 1}})
+			}
 		}
-		dx, dy := o.xc[0]-x[0], o.xc[1]-x[1]
-		// xc is the prediction; cheap reject by a generous box first.
-		if math.Abs(dx) > 500 || math.Abs(dy) > 500 {
-			continue
+		e.shownGrid.build(e.shownPos, dupReach)
+	}
+	x, p := tr.combinedPos(nm)
+	found := false
+	e.shownGrid.query(x[0]-dupReach, x[1]-dupReach, x[0]+dupReach, x[1]+dupReach, func(k int32) {
+		if found {
+			return
+		}
+		o := &e.tracks[e.shownIdx[k]]
+		if o == tr {
+			return
 		}
 		ox, op := o.combinedPos(nm)
-		dx, dy = ox[0]-x[0], ox[1]-x[1]
 		s := Cov2{XX: p.XX + op.XX, XY: p.XY + op.XY, YY: p.YY + op.YY}
 		si, _ := s.inv()
-		if si.maha(dx, dy) <= e.gate {
-			return true
+		if si.maha(ox[0]-x[0], ox[1]-x[1]) <= e.gate {
+			found = true
 		}
-	}
-	return false
+	})
+	return found
 }
 
 // prune drops tracks whose existence fell below Delete and updates the
 // online birth estimate.
 func (e *Engine) prune(t float64) {
 	confirmed, died := 0, 0
+	e.shownIndexed = false
 	// Swap-remove: order changes but stays deterministic, and surviving
 	// tracks (hundreds of bytes each) are not shifted.
 	n := len(e.tracks)
 	for i := 0; i < n; {
 		tr := &e.tracks[i]
-		// A track is dropped when its existence falls under Delete, or, for
-		// one born less likely than that, to a tenth of its birth existence.
-		drop := tr.r < min(e.cfg.Delete, 0.1*tr.r0) || tr.dead
-		if !tr.shown && !tr.friendly && e.friends > 0 && e.nearFriendTrack(tr) {
-			// Started before the unit was known, or by a member at the
-			// edge of the group: it is the unit, not an unknown track.
-			drop = true
-		}
-		if !drop && !tr.shown && tr.r >= e.cfg.Report && e.duplicates(tr) {
-			// About to be confirmed on the same object as a confirmed
-			// track (a stray detection started it, then it shared the
-			// track's detections): the confirmed track already is it.
-			drop = true
-		}
+		drop := tr.drop // decided in parallel by updateTrack
 		if !drop && !tr.shown && tr.r >= e.cfg.Report {
-			tr.shown = true
-			confirmed++
-			e.Stats.Confirmed++
-		}
-		if tr.friendly {
-			drop = e.cfg.FriendTimeout > 0 && t-tr.lastHit > e.cfg.FriendTimeout
-		} else if e.cfg.MaxCoast > 0 && t-tr.lastHit > e.cfg.MaxCoast {
-			drop = true
-		} else if !tr.shown && e.cfg.MaxTentative > 0 && t-tr.lastHit > e.cfg.MaxTentative {
-			drop = true
+			if e.duplicates(tr) {
+				// About to be confirmed on the same object as a confirmed
+				// track (a stray detection started it, then it shared the
+				// track's detections): the confirmed track already is it.
+				drop = true
+			} else {
+				tr.shown = true
+				confirmed++
+				e.Stats.Confirmed++
+			}
 		}
 		if !drop {
 			i++
@@ -1214,9 +1262,8 @@ func (e *Engine) prune(t float64) {
 			e.friends--
 		}
 		n--
-		e.tracks[i] = e.tracks[n]
+		e.tracks[i] = e.tracks[n] // tracks hold no pointers: no need to clear the tail
 	}
-	clear(e.tracks[n:])
 	e.tracks = e.tracks[:n]
 	if e.cfg.BirthDensity == 0 {
 		// Births are counted by confirmations and, since in a steady
