@@ -67,9 +67,14 @@ func serve(ctx context.Context, env *Env, o server.Options, started func(ctx con
 		return err
 	}
 	<-s.Ready()
+	// started's error stops the server; its success leaves it running.
 	runErr := make(chan error, 1)
 	if started != nil {
-		go func() { runErr <- started(ctx, s) }()
+		go func() {
+			if err := started(ctx, s); err != nil {
+				runErr <- err
+			}
+		}()
 	}
 	select {
 	case <-ctx.Done():

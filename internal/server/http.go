@@ -1,20 +1,35 @@
 package server
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 
+	"github.com/borderwatch/borderwatch"
 	"github.com/borderwatch/borderwatch/internal/metrics"
+	"github.com/borderwatch/borderwatch/internal/web"
 )
 
-func (s *Server) handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"status":"ok"}` + "\n"))
+// handler builds the web handler: the API, the live stream, the map UI,
+// /metrics and /healthz.
+func (s *Server) handler() (http.Handler, error) {
+	h, err := web.New(web.Options{
+		Logger:     s.log,
+		Live:       s.live,
+		Deployment: s.dep,
+		Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", metrics.ContentType)
+			s.metrics.WriteTo(w)
+		}),
+		Registry: s.metrics,
+		Ingest: func(ctx context.Context, obs []borderwatch.Observation) error {
+			return s.pipe.Handle(ctx, "http", obs)
+		},
+		Authenticate: s.authenticate,
+		Now:          s.opts.Now,
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", metrics.ContentType)
-		s.metrics.WriteTo(w)
-	})
-	return mux
+	if err != nil {
+		return nil, fmt.Errorf("server: web: %w", err)
+	}
+	return h, nil
 }

@@ -26,6 +26,16 @@ type Options struct {
 	MAVLinkAddr string `json:"mavlink_addr"`
 	MQTTAddr    string `json:"mqtt_addr"`
 
+	// MQTTUser is the login cameras use; MQTTPasswordFile holds its
+	// password. Without a file a random password is generated once into
+	// DataDir/secrets/mqtt-password.
+	MQTTUser         string `json:"mqtt_user"`
+	MQTTPasswordFile string `json:"mqtt_password_file"`
+
+	// APITokenFile holds the bearer token of the HTTP API; without it one
+	// is generated once into DataDir/secrets/api-token.
+	APITokenFile string `json:"api_token_file"`
+
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
 
@@ -45,6 +55,7 @@ func Defaults() Options {
 		CoTTLSAddr:      ":8089",
 		MAVLinkAddr:     ":14550",
 		MQTTAddr:        ":1883",
+		MQTTUser:        "camera",
 		ShutdownTimeout: 10 * time.Second,
 	}
 }
@@ -55,19 +66,24 @@ type Setting struct {
 	Env   string // BORDERWATCH_* variable
 	Usage string
 	Field func(o *Options) *string
+	// Addr marks a listener address (validated as host:port; "" disables).
+	Addr bool
 }
 
 // Settings lists the string options settable by flag and environment, in
 // the order they are documented.
 var Settings = []Setting{
-	{"data", "BORDERWATCH_DATA", "data directory (event log, store, keys)", func(o *Options) *string { return &o.DataDir }},
-	{"deployment", "BORDERWATCH_DEPLOYMENT", "deployment folder (default: the embedded Iraq–Syria reference)", func(o *Options) *string { return &o.Deployment }},
-	{"http", "BORDERWATCH_HTTP", "web UI and HTTP API address", func(o *Options) *string { return &o.HTTPAddr }},
-	{"cot-tcp", "BORDERWATCH_COT_TCP", "CoT/TAK streaming TCP address", func(o *Options) *string { return &o.CoTTCPAddr }},
-	{"cot-udp", "BORDERWATCH_COT_UDP", "CoT/TAK UDP address (XML and mesh protobuf)", func(o *Options) *string { return &o.CoTUDPAddr }},
-	{"cot-tls", "BORDERWATCH_COT_TLS", "CoT/TAK over mutual TLS address", func(o *Options) *string { return &o.CoTTLSAddr }},
-	{"mavlink", "BORDERWATCH_MAVLINK", "MAVLink 2 UDP address (drones)", func(o *Options) *string { return &o.MAVLinkAddr }},
-	{"mqtt", "BORDERWATCH_MQTT", "MQTT 3.1.1 address (camera analytics)", func(o *Options) *string { return &o.MQTTAddr }},
+	{"data", "BORDERWATCH_DATA", "data directory (event log, store, keys)", func(o *Options) *string { return &o.DataDir }, false},
+	{"deployment", "BORDERWATCH_DEPLOYMENT", "deployment folder (default: the embedded Iraq–Syria reference)", func(o *Options) *string { return &o.Deployment }, false},
+	{"http", "BORDERWATCH_HTTP", "web UI and HTTP API address", func(o *Options) *string { return &o.HTTPAddr }, true},
+	{"cot-tcp", "BORDERWATCH_COT_TCP", "CoT/TAK streaming TCP address", func(o *Options) *string { return &o.CoTTCPAddr }, true},
+	{"cot-udp", "BORDERWATCH_COT_UDP", "CoT/TAK UDP address (XML and mesh protobuf)", func(o *Options) *string { return &o.CoTUDPAddr }, true},
+	{"cot-tls", "BORDERWATCH_COT_TLS", "CoT/TAK over mutual TLS address", func(o *Options) *string { return &o.CoTTLSAddr }, true},
+	{"mavlink", "BORDERWATCH_MAVLINK", "MAVLink 2 UDP address (drones)", func(o *Options) *string { return &o.MAVLinkAddr }, true},
+	{"mqtt", "BORDERWATCH_MQTT", "MQTT 3.1.1 address (camera analytics)", func(o *Options) *string { return &o.MQTTAddr }, true},
+	{"api-token-file", "BORDERWATCH_API_TOKEN_FILE", "file holding the HTTP API bearer token (default: generated into DATA/secrets/api-token)", func(o *Options) *string { return &o.APITokenFile }, false},
+	{"mqtt-user", "BORDERWATCH_MQTT_USER", "MQTT login of cameras", func(o *Options) *string { return &o.MQTTUser }, false},
+	{"mqtt-password-file", "BORDERWATCH_MQTT_PASSWORD_FILE", "file holding the MQTT password (default: generated into DATA/secrets/mqtt-password)", func(o *Options) *string { return &o.MQTTPasswordFile }, false},
 }
 
 // FromEnv overrides o with every BORDERWATCH_* variable that is set, even
@@ -88,7 +104,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("data (BORDERWATCH_DATA): empty: a data directory is required"))
 	}
 	for _, s := range Settings {
-		if s.Flag == "data" || s.Flag == "deployment" {
+		if !s.Addr {
 			continue
 		}
 		v := *s.Field(o)
