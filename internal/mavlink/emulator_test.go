@@ -192,7 +192,7 @@ func TestEmulatorTelemetry(t *testing.T) {
 			if d := metres(*o.Position, borderwatch.LatLon{Lat: 33.3, Lon: 41.1}); d > 0.05 {
 				t.Fatalf("position %v is %.2f m off", *o.Position, d)
 			}
-			if o.Attrs[AttrAltRel] != "100.0" || o.Attrs[AttrAltMSL] != "350.0" || o.Alt == nil || math.Abs(*o.Alt-330) > 0.01 {
+			if o.Attrs[AttrAltRel] != "100.0" || o.Alt == nil || math.Abs(*o.Alt-330) > 0.01 {
 				t.Fatalf("altitudes: attrs %v alt %v", o.Attrs, o.Alt)
 			}
 			if o.Attrs[AttrMode] != tt.mode || !o.Friendly || o.UnitID != e.id {

@@ -13,6 +13,7 @@ type Parser struct {
 
 	pend []byte // the start of a frame that has not fully arrived
 	buf  []byte // pend + next read, reused
+	f    Frame  // handed to fn; here so it does not escape per call
 }
 
 // Pending reports how many bytes of an incomplete frame the parser holds.
@@ -27,7 +28,7 @@ func (p *Parser) Parse(b []byte, fn func(*Frame)) {
 		p.pend = p.pend[:0]
 		b = p.buf
 	}
-	var f Frame
+	f := &p.f
 	i := 0
 	for i < len(b) {
 		if c := b[i]; c != MagicV2 && c != MagicV1 {
@@ -41,12 +42,13 @@ func (p *Parser) Parse(b []byte, fn func(*Frame)) {
 		}
 		var n int
 		var err error
-		f, n, err = Decode(b[i:])
+		*f, n, err = Decode(b[i:])
 		if err == nil {
-			fn(&f)
+			fn(f)
 			i += n
 			continue
 		}
+		*f = Frame{}
 		if errors.Is(err, ErrShort) {
 			p.pend = append(p.pend[:0], b[i:]...)
 			return

@@ -190,6 +190,8 @@ type Server struct {
 	spare    []borderwatch.Observation
 	obsSeq   uint64
 	obsBase  string
+	idBuf    []byte
+	slab     []obsValues
 	// Reader-goroutine state, guarded by mu while a datagram is handled.
 	cur      *channel
 	curNow   time.Time
@@ -594,7 +596,6 @@ func (s *Server) onHeartbeat(v *vehicle, hb *Heartbeat, now time.Time) {
 	d.SystemStatus = systemStatusName(hb.SystemStatus)
 	d.Link.LastHeartbeat = now
 	v.mavType, v.autopilot = hb.Type, hb.Autopilot
-	v.attrsValid = v.attrsValid && d.Mode == prevMode && d.Armed == prevArmed
 	if !wasOnline {
 		d.Online = true
 		s.events = append(s.events, Event{Kind: EventOnline, Time: now, Drone: v.snapshot()})
@@ -654,12 +655,17 @@ func (s *Server) onPosition(v *vehicle, m *GlobalPositionInt, now time.Time) {
 // observation builds the self-report for v's latest position; mu is held.
 func (s *Server) observation(v *vehicle, now time.Time) borderwatch.Observation {
 	d := &v.d
-	x := new(obsValues)
+	if len(s.slab) == 0 {
+		s.slab = make([]obsValues, 64) // one allocation for 64 observations' values
+	}
+	x := &s.slab[0]
+	s.slab = s.slab[1:]
 	x.pos = d.Position
 	x.vel = d.Velocity
 	s.obsSeq++
+	s.idBuf = strconv.AppendUint(append(s.idBuf[:0], s.obsBase...), s.obsSeq, 36)
 	o := borderwatch.Observation{
-		ID:         s.obsBase + strconv.FormatUint(s.obsSeq, 36),
+		ID:         string(s.idBuf),
 		Time:       now,
 		Source:     borderwatch.Source{ID: d.ID, Kind: borderwatch.SourceDrone},
 		Position:   &x.pos,
@@ -672,32 +678,35 @@ func (s *Server) observation(v *vehicle, now time.Time) borderwatch.Observation 
 		Stale:      now.Add(s.opts.HeartbeatTimeout),
 		Label:      s.opts.Label,
 	}
+	o.Attrs = make(map[string]string, 5)
+	o.Attrs[AttrMode] = d.Mode
+	o.Attrs[AttrArmed] = strconv.FormatBool(d.Armed)
+	if d.Battery >= 0 {
+		if !v.batteryStrValid {
+			v.batteryStr = strconv.FormatFloat(d.Battery, 'f', -1, 64)
+			v.batteryStrValid = true
+		}
+		o.Attrs[AttrBattery] = v.batteryStr
+	}
+	o.Attrs[AttrAltRel] = strconv.FormatFloat(d.AltRel, 'f', 1, 64)
 	if v.geoidKnown {
 		x.alt = d.AltMSL + v.geoidSep
 		o.Alt = &x.alt
+	} else {
+		o.Attrs[AttrAltMSL] = strconv.FormatFloat(d.AltMSL, 'f', 1, 64)
 	}
-	if !v.attrsValid {
-		v.attrs = v.buildAttrs()
-		v.attrsValid = true
-	}
-	o.Attrs = make(map[string]string, len(v.attrs)+2)
-	for k, val := range v.attrs {
-		o.Attrs[k] = val
-	}
-	o.Attrs[AttrAltMSL] = strconv.FormatFloat(d.AltMSL, 'f', 1, 64)
-	o.Attrs[AttrAltRel] = strconv.FormatFloat(d.AltRel, 'f', 1, 64)
 	return o
 }
 
-// Observation attribute keys.
+// Observation attribute keys. Alt carries the ellipsoid height when the
+// vehicle's GPS_RAW_INT gave the geoid separation; otherwise Alt is nil and
+// AttrAltMSL has the height above mean sea level.
 const (
-	AttrMode      = "mavlink_mode"
-	AttrArmed     = "mavlink_armed"
-	AttrAutopilot = "mavlink_autopilot"
-	AttrType      = "mavlink_vehicle_type"
-	AttrBattery   = "battery_pct"
-	AttrAltMSL    = "alt_msl_m"
-	AttrAltRel    = "alt_rel_m"
+	AttrMode    = "mavlink_mode"
+	AttrArmed   = "armed"
+	AttrBattery = "battery_pct"
+	AttrAltRel  = "alt_rel_m" // above home
+	AttrAltMSL  = "alt_msl_m"
 )
 
 type obsValues struct {

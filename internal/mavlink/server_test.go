@@ -228,7 +228,7 @@ func TestServerTelemetry(t *testing.T) {
 		t.Fatalf("class %q label %+v time %v", o.Class, o.Label, o.Time)
 	case o.Cov != borderwatch.Isotropic(2):
 		t.Fatalf("cov %+v, want isotropic 2 m (h_acc)", o.Cov)
-	case o.Attrs[AttrMode] != "GUIDED" || o.Attrs[AttrBattery] != "64" || o.Attrs[AttrAltRel] != "100.0" || o.Attrs[AttrAltMSL] != "350.0":
+	case o.Attrs[AttrMode] != "GUIDED" || o.Attrs[AttrBattery] != "64" || o.Attrs[AttrAltRel] != "100.0" || o.Attrs[AttrAltMSL] != "" || o.Attrs[AttrArmed] != "true":
 		t.Fatalf("attrs %v", o.Attrs)
 	case o.ID == "" || !o.Stale.Equal(clk.Now().Add(3*time.Second)):
 		t.Fatalf("id %q stale %v", o.ID, o.Stale)

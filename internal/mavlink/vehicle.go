@@ -3,7 +3,6 @@ package mavlink
 import (
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -29,8 +28,8 @@ type vehicle struct {
 	hAcc       float64 // metres, 0 unknown
 	hdop       float64 // 0 unknown
 
-	attrs      map[string]string // slow-changing observation attributes
-	attrsValid bool
+	batteryStr      string // Battery formatted for the observation attribute
+	batteryStrValid bool
 
 	task    chan struct{} // one tasking transaction at a time
 	waiters []*ackWaiter
@@ -108,7 +107,7 @@ func (v *vehicle) onBatteryStatus(m *BatteryStatus) {
 func (v *vehicle) setBattery(p float64) {
 	if p != v.d.Battery {
 		v.d.Battery = p
-		v.attrsValid = false
+		v.batteryStrValid = false
 	}
 }
 
@@ -174,19 +173,6 @@ func (v *vehicle) sigma() float64 {
 		return max(3*v.hdop, 0.5)
 	}
 	return 5
-}
-
-func (v *vehicle) buildAttrs() map[string]string {
-	a := map[string]string{
-		AttrMode:      v.d.Mode,
-		AttrArmed:     strconv.FormatBool(v.d.Armed),
-		AttrAutopilot: string(v.d.Autopilot),
-		AttrType:      v.d.VehicleType,
-	}
-	if v.d.Battery >= 0 {
-		a[AttrBattery] = strconv.FormatFloat(v.d.Battery, 'f', -1, 64)
-	}
-	return a
 }
 
 func isFinite32(f float32) bool {
