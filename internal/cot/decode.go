@@ -504,6 +504,9 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 			if err != nil {
 				return false, err
 			}
+			if !validChars(d.scratch) {
+				return false, ReasonBadChar
+			}
 			if string(d.scratch) == p.Remarks.Text {
 				det.Remarks.Text = p.Remarks.Text
 			} else {
@@ -561,6 +564,9 @@ func (d *Decoder) str(v []byte, old string) (string, error) {
 		if string(v) == old {
 			return old, nil
 		}
+		if !validChars(v) {
+			return "", ReasonBadChar
+		}
 		return string(v), nil
 	}
 	var err error
@@ -568,10 +574,40 @@ func (d *Decoder) str(v []byte, old string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if !validChars(d.scratch) {
+		return "", ReasonBadChar
+	}
 	if string(d.scratch) == old {
 		return old, nil
 	}
 	return string(d.scratch), nil
+}
+
+// validChars reports whether b is UTF-8 holding only characters XML 1.0
+// allows: no C0 control other than tab, newline and carriage return.
+// Strings we decode are checked so that whatever we accept we can write.
+func validChars(b []byte) bool {
+	for i, c := range b {
+		if c < 0x20 {
+			if c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+		} else if c >= 0x80 {
+			return validUTF8Chars(b[i:])
+		}
+	}
+	return true
+}
+
+func validUTF8Chars(b []byte) bool {
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n <= 1 || r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }
 
 // xscan is a cursor over one XML message.

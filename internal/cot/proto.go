@@ -246,8 +246,24 @@ func (d *Decoder) DecodeProto(payload []byte, ev *Event) error {
 	if ev.UID == "" || ev.Type == "" {
 		return ReasonMissingField
 	}
+	if hasBadString(ev) {
+		return ReasonBadChar
+	}
 	ev.Version = defaultVersion
 	return nil
+}
+
+func hasBadString(ev *Event) bool {
+	d := &ev.Detail
+	for _, s := range [...]string{ev.Type, ev.Access, ev.QoS, ev.Opex, ev.UID, ev.How, ev.Caveat, ev.ReleasableTo,
+		d.Contact.Callsign, d.Contact.Endpoint, d.Group.Name, d.Group.Role,
+		d.PrecisionLocation.GeoPointSrc, d.PrecisionLocation.AltSrc,
+		d.Takv.Device, d.Takv.Platform, d.Takv.OS, d.Takv.Version} {
+		if s == badString {
+			return true
+		}
+	}
+	return false
 }
 
 // DecodeProto decodes a TakMessage payload into ev with a fresh Decoder.
@@ -499,5 +515,12 @@ func pstr(v []byte, old string) string {
 	if string(v) == old {
 		return old
 	}
+	if !validChars(v) {
+		// Flagged by DecodeProto through checkStrings.
+		return badString
+	}
 	return string(v)
 }
+
+// badString marks a protobuf string XML cannot carry.
+const badString = "\x00"

@@ -19,6 +19,7 @@ const (
 	ReasonTrailing     Reason = "xml_trailing"      // bytes after </event>
 	ReasonBadTime      Reason = "bad_time"          // time/start/stale not xs:dateTime
 	ReasonBadNumber    Reason = "bad_number"        // a number that does not parse
+	ReasonBadChar      Reason = "bad_char"          // a string XML 1.0 cannot carry (control byte, bad UTF-8)
 	ReasonMissingField Reason = "missing_field"     // uid or type empty
 	ReasonBadPoint     Reason = "bad_point"         // lat/lon out of range or NaN
 	ReasonProto        Reason = "proto_malformed"   // protobuf wire format error

@@ -513,6 +513,9 @@ func (s *Server) serveConn(conn net.Conn, identity func(net.Conn) (ClientInfo, e
 		}
 	}
 	info.ID = id
+	if info.Transport == "" {
+		info.Transport = "tls"
+	}
 	if info.RemoteAddr == "" {
 		info.RemoteAddr = conn.RemoteAddr().String()
 	}

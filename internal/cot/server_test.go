@@ -99,35 +99,7 @@ func dial(t *testing.T, s *Server) *tak {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		defer close(c.in)
-		sp := NewSplitter(conn, 0, 0)
-		var d Decoder
-		for {
-			for {
-				f, msg, ok, err := sp.Next()
-				if err != nil {
-					t.Errorf("client split: %v", err)
-					return
-				}
-				if !ok {
-					break
-				}
-				var ev Event
-				if f == FormatXML {
-					err = d.Decode(msg, &ev)
-				} else {
-					err = d.DecodeProto(msg, &ev)
-				}
-				if err != nil {
-					t.Errorf("client decode %s: %v: %q", f, err, msg)
-					return
-				}
-				c.in <- received{f, ev.Clone()}
-			}
-			if _, err := sp.Fill(); err != nil {
-				return
-			}
-		}
+		readInto(t, c)
 	}()
 	t.Cleanup(func() {
 		conn.Close()
