@@ -46,8 +46,9 @@ type Engine struct {
 	firstTick   int64
 	ticked      bool
 
-	out   []Event
-	stats Stats
+	out     []Event
+	scratch []int32
+	stats   Stats
 }
 
 type sectorState struct {

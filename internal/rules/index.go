@@ -18,7 +18,7 @@ import (
 
 const (
 	cellDeg   = 0.02   // ≈2.2 km north–south, ≈1.8 km east–west at 35°N
-	maxSegKm  = 2.0    // border and barriers are densified to this length
+	maxSegKm  = 5.0    // border and barriers are densified to this length
 	earthMdeg = 111320 // metres per degree, only for grid sizing
 )
 
@@ -197,6 +197,24 @@ func (g *grid) locateAmong(p borderwatch.LatLon, c int, cands []int32, segs []li
 // sideUseSegment marks a vertex where the line runs straight on: the side
 // is decided by the segment's own cross product.
 const sideUseSegment int8 = 2
+
+// cellsOfMove calls f for each cell of the bounding box of the move a→b,
+// up to 256 cells (a longer jump is not a move; its ends are still
+// evaluated).
+func (g *grid) cellsOfMove(a, b borderwatch.LatLon, f func(c int)) {
+	iy0, iy1 := int((min(a.Lat, b.Lat)-g.lat0)/cellDeg), int((max(a.Lat, b.Lat)-g.lat0)/cellDeg)
+	ix0, ix1 := int((min(a.Lon, b.Lon)-g.lon0)/cellDeg), int((max(a.Lon, b.Lon)-g.lon0)/cellDeg)
+	iy0, ix0 = max(0, iy0), max(0, ix0)
+	iy1, ix1 = min(g.ny-1, iy1), min(g.nx-1, ix1)
+	if (iy1-iy0+1)*(ix1-ix0+1) > 256 {
+		return
+	}
+	for iy := iy0; iy <= iy1; iy++ {
+		for ix := ix0; ix <= ix1; ix++ {
+			f(iy*g.nx + ix)
+		}
+	}
+}
 
 // barrierDist returns the distance in metres from p to the nearest barrier
 // listed in cell c and that barrier's index, or (+Inf, -1).

@@ -76,16 +76,26 @@ func (e *Engine) zoneRules(t *borderwatch.Track, ts *trackState, l loc, si int, 
 	if !ts.has || !fire {
 		return
 	}
+	// A move that leaves its cell may pass through zones listed in neither
+	// end's cell: test the zones of every cell of the move's box.
 	if pc := e.g.cellOf(ts.pos); pc >= 0 && pc != l.cell {
-		for _, zi := range e.g.zones.at(pc) {
-			z := &e.zones[zi]
-			if slices.Contains(cands, zi) || ts.inZone(zi) || z.triggers&bitCross == 0 || !z.applies(t.Class) {
-				continue
+		seen := e.scratch[:0]
+		e.g.cellsOfMove(ts.pos, p, func(c int) {
+			for _, zi := range e.g.zones.at(c) {
+				if slices.Contains(cands, zi) || slices.Contains(seen, zi) {
+					continue
+				}
+				seen = append(seen, zi)
+				z := &e.zones[zi]
+				if ts.inZone(zi) || z.triggers&bitCross == 0 || !z.applies(t.Class) {
+					continue
+				}
+				if !ringContains(z.zone.Ring, p) && ringCrosses(z.zone.Ring, ts.pos, p) {
+					e.zoneAlert(t, si, z, TriggerCross)
+				}
 			}
-			if !ringContains(z.zone.Ring, p) && ringCrosses(z.zone.Ring, ts.pos, p) {
-				e.zoneAlert(t, si, z, TriggerCross)
-			}
-		}
+		})
+		e.scratch = seen[:0]
 	}
 }
 
