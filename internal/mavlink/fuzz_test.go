@@ -153,7 +153,7 @@ func FuzzServer(f *testing.F) {
 		}
 		s.sweep(s.opts.Now().Add(time.Duration(chans) * time.Second))
 		s.flush(context.Background())
-		if n := s.Stats().Malformed[ReasonPanic]; n != 0 {
+		if n := s.Stats().Dropped[ReasonPanic]; n != 0 {
 			t.Fatalf("%d panics while handling datagrams", n)
 		}
 		s.mu.Lock()

@@ -166,12 +166,14 @@ func (o *Options) setDefaults() error {
 	return nil
 }
 
-// Stats are the server's running totals.
+// Stats are the server's running totals (also in Options.Metrics).
 type Stats struct {
-	Frames       uint64            // valid frames decoded
-	Malformed    map[Reason]uint64 // dropped input by reason
-	Observations uint64            // observations handed to the Handler
-	Dropped      uint64            // observations dropped (backlog full, handler error)
+	Frames uint64 // valid frames decoded
+	// Dropped counts input dropped by reason: malformed frames, limits,
+	// telemetry before a HEARTBEAT.
+	Dropped             map[Reason]uint64
+	Observations        uint64 // observations the Handler accepted
+	ObservationsDropped uint64 // backlog full or handler error
 }
 
 // Server listens for MAVLink over UDP and keeps the drones it hears.
@@ -211,8 +213,6 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	closed chan struct{}
-	once   sync.Once
 }
 
 type serverMetrics struct {
@@ -232,7 +232,7 @@ func newServerMetrics(r *metrics.Registry) *serverMetrics {
 	}
 	m := &serverMetrics{reg: r}
 	m.frames = r.Counter("borderwatch_mavlink_frames_total", "Valid MAVLink frames received.").With()
-	m.malformed = r.Counter("borderwatch_mavlink_malformed_total", "MAVLink input dropped, by reason.", "reason")
+	m.malformed = r.Counter("borderwatch_mavlink_input_dropped_total", "MAVLink input dropped, by reason: malformed frames, limits, telemetry before a heartbeat.", "reason")
 	m.observations = r.Counter("borderwatch_mavlink_observations_total", "Drone self-report observations handed to ingest.").With()
 	m.dropped = r.Counter("borderwatch_mavlink_observations_dropped_total", "Drone observations dropped: backlog full or handler error.").With()
 	m.commands = r.Counter("borderwatch_mavlink_commands_total", "Commands sent to drones, by command and outcome.", "command", "result")
@@ -276,7 +276,6 @@ func New(opts Options) (*Server, error) {
 		channels: make(map[netip.AddrPort]*channel),
 		byID:     make(map[string]*vehicle),
 		signal:   make(chan struct{}, 1),
-		closed:   make(chan struct{}),
 		m:        newServerMetrics(opts.Metrics),
 		obsBase:  "mav-" + strconv.FormatInt(opts.Now().UnixNano(), 36) + "-",
 	}
@@ -325,7 +324,6 @@ func (s *Server) Close() error {
 	}
 	s.cancel()
 	s.wg.Wait()
-	s.once.Do(func() { close(s.closed) })
 	return nil
 }
 
@@ -355,13 +353,13 @@ func (s *Server) Drone(id string) (Drone, bool) {
 // Stats returns the running totals.
 func (s *Server) Stats() Stats {
 	st := Stats{
-		Frames:       s.m.frames.Value(),
-		Observations: s.m.observations.Value(),
-		Dropped:      s.m.dropped.Value(),
-		Malformed:    map[Reason]uint64{},
+		Frames:              s.m.frames.Value(),
+		Observations:        s.m.observations.Value(),
+		ObservationsDropped: s.m.dropped.Value(),
+		Dropped:             map[Reason]uint64{},
 	}
 	s.m.byReason.Range(func(k, v any) bool {
-		st.Malformed[k.(Reason)] = v.(*metrics.Counter).Value()
+		st.Dropped[k.(Reason)] = v.(*metrics.Counter).Value()
 		return true
 	})
 	return st

@@ -302,13 +302,13 @@ func TestServerBadInput(t *testing.T) {
 	h.nextObs(t, "position after the garbage", func(o borderwatch.Observation) bool { return o.Position.Lat == 2 })
 	st := h.s.Stats()
 	for _, r := range []Reason{ReasonNoHeartbeat, ReasonGarbage, ReasonCRC, ReasonUnknown, ReasonFlags} {
-		if st.Malformed[r] == 0 {
-			t.Errorf("reason %s not counted: %v", r, st.Malformed)
+		if st.Dropped[r] == 0 {
+			t.Errorf("reason %s not counted: %v", r, st.Dropped)
 		}
 	}
 	var sb stringsBuilder
 	reg.WriteTo(&sb)
-	if !sb.contains(`borderwatch_mavlink_malformed_total{reason="bad_crc"} 1`) {
+	if !sb.contains(`borderwatch_mavlink_input_dropped_total{reason="bad_crc"} 1`) {
 		t.Errorf("metrics:\n%s", sb.s)
 	}
 }
@@ -348,8 +348,8 @@ func TestServerLimits(t *testing.T) {
 		&GlobalPositionInt{Lat: 1e7, Lon: 1e7}, &GlobalPositionInt{Lat: 1e7, Lon: 1e7})
 	h.nextObs(t, "a position", func(borderwatch.Observation) bool { return true })
 	st := h.s.Stats()
-	if st.Malformed[ReasonTooManyVehicles] != 1 || st.Malformed[ReasonRateLimited] != 2 {
-		t.Fatalf("malformed %v", st.Malformed)
+	if st.Dropped[ReasonTooManyVehicles] != 1 || st.Dropped[ReasonRateLimited] != 2 {
+		t.Fatalf("malformed %v", st.Dropped)
 	}
 	if n := len(h.s.Drones()); n != 1 {
 		t.Fatalf("%d drones", n)
