@@ -256,7 +256,7 @@ func (e *Engine) jpda(c *cluster, dets []Detection, sc *scratch) {
 		e.hyp[ti] = h
 		return
 	}
-	if len(c.dets) <= 64 && !e.forceLBP && e.exactJPDA(c, dets, sc) {
+	if len(c.dets) <= 64 && !e.forceLBP && e.smallCluster(c) && e.exactJPDA(c, dets, sc) {
 		return
 	}
 	// Pairs of the cluster are e.pairs[pstart[ti]:pstart[ti+1]] for its tracks.
@@ -358,7 +358,20 @@ func (e *Engine) jpda(c *cluster, dets []Detection, sc *scratch) {
 
 // exactBudget caps the joint association events exactJPDA enumerates;
 // bigger clusters use loopy belief propagation.
-const exactBudget = 20000
+const exactBudget = 5000
+
+// smallCluster bounds the number of joint events by the product of (1 +
+// gated detections) over the tracks, to skip enumeration early.
+func (e *Engine) smallCluster(c *cluster) bool {
+	n := 1
+	for _, ti := range c.tracks {
+		n *= 1 + int(e.pstart[ti+1]-e.pstart[ti])
+		if n > 4*exactBudget {
+			return false
+		}
+	}
+	return true
+}
 
 // exactJPDA computes the marginals of a small cluster by enumerating every
 // joint association event. It returns false, leaving no trace, when the

@@ -114,6 +114,7 @@ func TestGeneralises(t *testing.T) {
 					name += "/estimated-clutter"
 				}
 				t.Run(name, func(t *testing.T) {
+					t.Parallel()
 					res, _, _ := scoreScenario(t, f, ScenarioOptions{Mode: mode, Estimate: est})
 					t.Logf("ours     %v", res)
 					t.Logf("baseline %v", base)
