@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/borderwatch/borderwatch"
 )
@@ -34,6 +36,18 @@ func benchWorld() ([]borderwatch.Track, []*BBox) {
 	return ts, boxes
 }
 
+// cpuTime is the process's user+system CPU time: on a shared, loaded
+// machine it is a steadier cost figure than wall time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op")
+}
+
 func move(ts []borderwatch.Track) {
 	for i := range ts {
 		ts[i].Position.Lat += 1e-5
@@ -56,6 +70,7 @@ func BenchmarkFanOut(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b, cpuTime())
 	var bytes int64
 	for b.Loop() {
 		move(ts)
@@ -76,6 +91,7 @@ func BenchmarkFanOutNaive(b *testing.B) {
 	allow := func(l borderwatch.Label) bool { return l.ReleasableToAgency("ibg") }
 	b.ReportAllocs()
 	b.ResetTimer()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		move(ts)
 		for _, box := range boxes {
@@ -98,6 +114,7 @@ func BenchmarkPutTracks(b *testing.B) {
 	ts, _ := benchWorld()
 	p := New(Options{})
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		move(ts)
 		for i := 0; i < len(ts); i += 100 {

@@ -111,6 +111,7 @@ type key struct {
 // when it is put, so fan-out to N viewers costs no encoding.
 type entry struct {
 	key     key
+	slot    *slot
 	seq     uint64
 	deleted bool
 	// labelSince is the seq at which the record's label last changed
@@ -123,9 +124,17 @@ type entry struct {
 	remove     []byte // {"op":"delete","kind":...,"id":...}
 }
 
-type change struct {
-	seq uint64
+// slot is a record's stable identity across its versions: the change log
+// and the viewers' sent sets hold slots, so the hot path hashes pointers,
+// not (kind, id) strings, and keeps no superseded version alive.
+type slot struct {
 	key key
+	cur *entry // the latest version; guarded by Picture.mu
+}
+
+type change struct {
+	seq  uint64
+	slot *slot
 }
 
 // Options tunes a Picture. The zero value is usable.
@@ -151,7 +160,7 @@ type Picture struct {
 
 	mu      sync.RWMutex
 	seq     uint64
-	items   map[key]*entry
+	items   map[key]*slot
 	ring    []change
 	tombs   []change // FIFO of deletions, oldest first
 	horizon uint64   // deletions with seq <= horizon are forgotten
@@ -175,7 +184,7 @@ func New(o Options) *Picture {
 		epoch:    strconv.FormatInt(o.Now().UnixNano(), 36),
 		logSize:  uint64(o.LogSize),
 		maxTombs: o.MaxTombstones,
-		items:    make(map[key]*entry),
+		items:    make(map[key]*slot),
 		ring:     make([]change, o.LogSize),
 		changed:  make(chan struct{}),
 	}
@@ -184,26 +193,37 @@ func New(o Options) *Picture {
 // Epoch identifies this picture instance in event ids.
 func (p *Picture) Epoch() string { return p.epoch }
 
-func encodeOps(k key, data []byte) (upsert, remove []byte) {
-	id, _ := json.Marshal(k.id)
-	head := make([]byte, 0, 40+len(id))
-	head = append(head, `"kind":"`...)
-	head = append(head, k.kind...)
-	head = append(head, `","id":`...)
-	head = append(head, id...)
-	remove = make([]byte, 0, len(head)+18)
-	remove = append(remove, `{"op":"delete",`...)
-	remove = append(remove, head...)
-	remove = append(remove, '}')
-	if data != nil {
-		upsert = make([]byte, 0, len(head)+len(data)+26)
-		upsert = append(upsert, `{"op":"upsert",`...)
-		upsert = append(upsert, head...)
-		upsert = append(upsert, `,"data":`...)
-		upsert = append(upsert, data...)
-		upsert = append(upsert, '}')
+// appendJSONString appends s as a JSON string.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			q, _ := json.Marshal(s) // rare: escapes or non-ASCII
+			return append(dst, q...)
+		}
 	}
-	return upsert, remove
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// appendRemove appends {"op":"delete","kind":K,"id":I}.
+func appendRemove(dst []byte, k key) []byte {
+	dst = append(dst, `{"op":"delete","kind":"`...)
+	dst = append(dst, k.kind...)
+	dst = append(dst, `","id":`...)
+	dst = appendJSONString(dst, k.id)
+	return append(dst, '}')
+}
+
+func encodeUpsert(k key, data []byte) []byte {
+	b := make([]byte, 0, 48+len(k.id)+len(data))
+	b = append(b, `{"op":"upsert","kind":"`...)
+	b = append(b, k.kind...)
+	b = append(b, `","id":`...)
+	b = appendJSONString(b, k.id)
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	return append(b, '}')
 }
 
 func newEntry(k key, pos borderwatch.LatLon, label borderwatch.Label, v any) (*entry, error) {
@@ -215,7 +235,7 @@ func newEntry(k key, pos borderwatch.LatLon, label borderwatch.Label, v any) (*e
 		return nil, fmt.Errorf("live: encode %s %s: %w", k.kind, k.id, err)
 	}
 	e := &entry{key: k, pos: pos, label: label, value: v}
-	e.upsert, e.remove = encodeOps(k, data)
+	e.upsert = encodeUpsert(k, data)
 	return e, nil
 }
 
@@ -224,20 +244,25 @@ func newEntry(k key, pos borderwatch.LatLon, label borderwatch.Label, v any) (*e
 func (p *Picture) commitLocked(e *entry) {
 	p.seq++
 	e.seq = p.seq
-	if prev := p.items[e.key]; prev != nil && !sameLabel(prev.label, e.label) {
+	sl := p.items[e.key]
+	if sl == nil {
+		sl = &slot{key: e.key}
+		p.items[e.key] = sl
+	} else if prev := sl.cur; !sameLabel(prev.label, e.label) {
 		e.labelSince = e.seq
-	} else if prev != nil {
+	} else {
 		e.labelSince = prev.labelSince
 	}
-	p.items[e.key] = e
-	p.ring[p.seq%p.logSize] = change{seq: p.seq, key: e.key}
+	e.slot = sl
+	sl.cur = e
+	p.ring[p.seq%p.logSize] = change{seq: p.seq, slot: sl}
 	if e.deleted {
-		p.tombs = append(p.tombs, change{seq: p.seq, key: e.key})
+		p.tombs = append(p.tombs, change{seq: p.seq, slot: sl})
 		for len(p.tombs) > p.maxTombs {
 			t := p.tombs[0]
 			p.tombs = p.tombs[1:]
-			if cur := p.items[t.key]; cur != nil && cur.seq == t.seq {
-				delete(p.items, t.key)
+			if t.slot.cur.seq == t.seq && p.items[t.slot.key] == t.slot {
+				delete(p.items, t.slot.key)
 			}
 			p.horizon = t.seq
 		}
@@ -276,11 +301,12 @@ func (p *Picture) remove(keys ...key) {
 	p.mu.Lock()
 	n := 0
 	for _, k := range keys {
-		cur := p.items[k]
-		if cur == nil || cur.deleted {
+		sl := p.items[k]
+		if sl == nil || sl.cur.deleted {
 			continue
 		}
-		e := &entry{key: k, deleted: true, label: cur.label, remove: cur.remove}
+		cur := sl.cur
+		e := &entry{key: k, deleted: true, label: cur.label}
 		p.commitLocked(e)
 		n++
 	}
@@ -417,9 +443,9 @@ func (p *Picture) Stats() Stats {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	s := Stats{Seq: p.seq, Records: make(map[Kind]int), Tombstones: len(p.tombs), Subscribers: p.subs}
-	for _, e := range p.items {
-		if !e.deleted {
-			s.Records[e.key.kind]++
+	for _, sl := range p.items {
+		if !sl.cur.deleted {
+			s.Records[sl.key.kind]++
 		}
 	}
 	return s

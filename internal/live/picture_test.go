@@ -285,8 +285,8 @@ func check(t *testing.T, step int, p *Picture, f Filter, v *viewer) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	want := map[string]*entry{}
-	for _, e := range p.items {
-		if f.visible(e) {
+	for _, sl := range p.items {
+		if e := sl.cur; f.visible(e) {
 			want[string(e.key.kind)+"/"+e.key.id] = e
 		}
 	}
@@ -388,6 +388,21 @@ func TestRunStopsOnEmitError(t *testing.T) {
 			t.Fatalf("subscribers = %d before Close", got)
 		}
 	})
+}
+
+func TestRecreatedAfterForgottenDeletion(t *testing.T) {
+	p := New(Options{Now: fixedNow, MaxTombstones: 1})
+	s := p.Subscribe(Filter{}, "")
+	defer s.Close()
+	var v viewer
+	must(t, p.PutTracks(track(`T "1"\x`, 34, 41, "ibg")))
+	v.apply(t, s.Next())
+	p.DeleteTracks(`T "1"\x`)
+	must(t, p.PutTracks(track("X", 34, 41, "ibg")))
+	p.DeleteTracks("X") // forgets the first deletion
+	must(t, p.PutTracks(track(`T "1"\x`, 35, 41, "ibg")))
+	v.apply(t, s.Next())
+	assertSet(t, v.ids(), []string{`track/T "1"\x`})
 }
 
 func TestPutRejectsEmptyID(t *testing.T) {

@@ -51,8 +51,8 @@ func (f *Filter) visible(e *entry) bool {
 func collect[T any](p *Picture, k Kind, f Filter) []T {
 	p.mu.RLock()
 	es := make([]*entry, 0, 64)
-	for _, e := range p.items {
-		if e.key.kind == k && !e.deleted {
+	for _, sl := range p.items {
+		if e := sl.cur; e.key.kind == k && !e.deleted {
 			es = append(es, e)
 		}
 	}
@@ -113,7 +113,10 @@ func (p *Picture) Sensors(f Filter) []SensorStatus {
 // Alert returns one alert by id, whatever its visibility.
 func (p *Picture) Alert(id string) (borderwatch.Alert, bool) {
 	p.mu.RLock()
-	e := p.items[key{KindAlert, id}]
+	var e *entry
+	if sl := p.items[key{KindAlert, id}]; sl != nil {
+		e = sl.cur
+	}
 	p.mu.RUnlock()
 	if e == nil || e.deleted {
 		return borderwatch.Alert{}, false
@@ -124,7 +127,10 @@ func (p *Picture) Alert(id string) (borderwatch.Alert, bool) {
 // Track returns one track by id, whatever its visibility.
 func (p *Picture) Track(id string) (borderwatch.Track, bool) {
 	p.mu.RLock()
-	e := p.items[key{KindTrack, id}]
+	var e *entry
+	if sl := p.items[key{KindTrack, id}]; sl != nil {
+		e = sl.cur
+	}
 	p.mu.RUnlock()
 	if e == nil || e.deleted {
 		return borderwatch.Track{}, false

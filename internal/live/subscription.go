@@ -56,7 +56,7 @@ type Subscription struct {
 
 	cursor  uint64
 	mode    mode
-	sent    map[key]struct{}
+	sent    map[*slot]struct{}
 	scratch []*entry
 	buf     []byte
 }
@@ -73,7 +73,7 @@ func (p *Picture) Subscribe(f Filter, lastEventID string) *Subscription {
 		policy: f.Policy,
 		view:   f.BBox,
 		kick:   make(chan struct{}, 1),
-		sent:   make(map[key]struct{}),
+		sent:   make(map[*slot]struct{}),
 		mode:   modeSnapshot,
 	}
 	p.mu.Lock()
@@ -172,13 +172,13 @@ func (s *Subscription) Next() Batch {
 	if m == modeIncremental {
 		for seq := old + 1; seq <= head; seq++ {
 			c := p.ring[seq%p.logSize]
-			if e := p.items[c.key]; e != nil && e.seq == seq {
+			if e := c.slot.cur; e.seq == seq {
 				s.scratch = append(s.scratch, e) // only the latest version of each record
 			}
 		}
 	} else {
-		for _, e := range p.items {
-			s.scratch = append(s.scratch, e)
+		for _, sl := range p.items {
+			s.scratch = append(s.scratch, sl.cur)
 		}
 	}
 	p.mu.RUnlock()
@@ -210,18 +210,25 @@ func (s *Subscription) Next() Batch {
 		s.buf = append(s.buf, op...)
 		n++
 	}
+	remove := func(k key) {
+		if n > 0 {
+			s.buf = append(s.buf, ',')
+		}
+		s.buf = appendRemove(s.buf, k)
+		n++
+	}
 	switch m {
 	case modeIncremental:
 		for _, e := range s.scratch {
-			_, had := s.sent[e.key]
+			_, had := s.sent[e.slot]
 			if f.visible(e) {
 				emit(e.upsert)
 				if !had {
-					s.sent[e.key] = struct{}{}
+					s.sent[e.slot] = struct{}{}
 				}
 			} else if had {
-				emit(e.remove)
-				delete(s.sent, e.key)
+				remove(e.key)
+				delete(s.sent, e.slot)
 			}
 		}
 	case modeSnapshot:
@@ -229,7 +236,7 @@ func (s *Subscription) Next() Batch {
 		for _, e := range s.scratch {
 			if f.visible(e) {
 				emit(e.upsert)
-				s.sent[e.key] = struct{}{}
+				s.sent[e.slot] = struct{}{}
 			}
 		}
 	case modeResume:
@@ -241,7 +248,7 @@ func (s *Subscription) Next() Batch {
 		for _, e := range s.scratch {
 			vis := f.visible(e)
 			if vis {
-				s.sent[e.key] = struct{}{}
+				s.sent[e.slot] = struct{}{}
 			}
 			if e.seq <= old {
 				continue
@@ -249,26 +256,38 @@ func (s *Subscription) Next() Batch {
 			if vis {
 				emit(e.upsert)
 			} else if f.Allow == nil || f.Allow(e.label) {
-				emit(e.remove)
+				remove(e.key)
 			}
 		}
 	case modeResync:
-		next := make(map[key]struct{}, len(s.sent))
+		next := make(map[*slot]struct{}, len(s.sent))
 		for _, e := range s.scratch {
-			_, had := s.sent[e.key]
+			_, had := s.sent[e.slot]
 			if f.visible(e) {
-				next[e.key] = struct{}{}
+				next[e.slot] = struct{}{}
 				if !had || e.seq > old {
 					emit(e.upsert)
 				}
 			} else if had {
-				emit(e.remove)
+				remove(e.key)
 			}
-			delete(s.sent, e.key)
+			delete(s.sent, e.slot)
 		}
-		for k := range s.sent { // forgotten deletions
-			_, remove := encodeOps(k, nil)
-			emit(remove)
+		if len(s.sent) > 0 {
+			// Left over: records whose deletion was forgotten (their slot is
+			// gone). Remove them, unless the same kind and id was created
+			// again and is visible: its upsert above already replaced it.
+			again := make(map[key]bool)
+			for _, e := range s.scratch {
+				if _, ok := next[e.slot]; ok {
+					again[e.key] = true
+				}
+			}
+			for sl := range s.sent {
+				if !again[sl.key] {
+					remove(sl.key)
+				}
+			}
 		}
 		s.sent = next
 	}
