@@ -117,6 +117,7 @@ func TestBrowserCOP(t *testing.T) {
 				Time: time.Now().Add(-10 * time.Minute), Sector: "north", Position: borderwatch.LatLon{Lat: 34.9, Lon: 41.3}, Chainage: 280, Message: "radar-1 silent for 10 min", Label: ibg},
 		))
 		p.waitFor(ctx, "alert in queue", `document.querySelector('#alert-list li[data-id="al-1"]')`)
+		p.waitFor(ctx, "alerts on the map", "window.bw.alertMarkers === 2")
 		var order []string
 		p.mustEval(ctx, "window.bw.alertIds", &order)
 		if strings.Join(order, ",") != "al-1,al-2" {

@@ -130,6 +130,7 @@ async function start() {
     $('alert-count').textContent = String(as.length);
     $('alert-empty').hidden = as.length > 0;
     bw.alertIds = as.map((a) => a.id);
+    bw.alertMarkers = alertLayer.getLayers().length;
   }
   function selectAlert(id, fly) {
     selectedAlert = id;
