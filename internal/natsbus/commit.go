@@ -107,14 +107,23 @@ func (l *Log) AppendObservations(ctx context.Context, sector string, obs []borde
 		return err
 	}
 	var errs []error
-	for _, b := range bs.list() {
+	wait := func(b *batch) error {
 		select {
 		case <-b.done:
 			if b.err != nil {
 				errs = append(errs, b.err)
 			}
+			return nil
 		case <-ctx.Done():
 			return fmt.Errorf("natsbus: append %d observations to sector %q: %w (they may still be stored)", len(obs), sector, ctx.Err())
+		}
+	}
+	if err := wait(bs.first); err != nil {
+		return err
+	}
+	for _, b := range bs.more {
+		if err := wait(b); err != nil {
+			return err
 		}
 	}
 	if len(errs) > 0 {
