@@ -1,17 +1,12 @@
 package deployment
 
 import (
-	"bufio"
-	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"math"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/borderwatch/borderwatch"
+	"github.com/borderwatch/borderwatch/internal/export"
 	"github.com/borderwatch/borderwatch/internal/geo"
 )
 
@@ -29,23 +24,11 @@ const (
 	KindDrone           = "drone"
 )
 
-// Geometry is a feature's shape: a Point (one position), a LineString or
-// a Polygon (one closed outer ring).
-type Geometry struct {
-	Type   string
-	Coords []borderwatch.LatLon
-}
+// Geometry is a feature's shape (see export.Geometry).
+type Geometry = export.Geometry
 
-// Feature is one exported map object. Props holds its attributes with
-// units in their names; Kind, ID and Name are also written as the
-// properties "kind", "id" and "name".
-type Feature struct {
-	Kind     string
-	ID       string
-	Name     string
-	Geometry Geometry
-	Props    map[string]any
-}
+// Feature is one exported map object (see export.Feature).
+type Feature = export.Feature
 
 // Features returns the map features of a loaded deployment: the border,
 // sectors, hotspots, zones, barriers (offset from the line), crossings,
@@ -152,12 +135,6 @@ func Features(d *borderwatch.Deployment) ([]Feature, error) {
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
-// coord formats a position at 6 decimals (0.1 m), the precision of the
-// source data.
-func coord(p borderwatch.LatLon) (lon, lat string) {
-	return strconv.FormatFloat(p.Lon, 'f', 6, 64), strconv.FormatFloat(p.Lat, 'f', 6, 64)
-}
-
 // WriteGeoJSON writes the deployment as one RFC 7946 FeatureCollection.
 // Every feature has the properties kind, id and name; see Features.
 func WriteGeoJSON(w io.Writer, d *borderwatch.Deployment) error {
@@ -165,59 +142,7 @@ func WriteGeoJSON(w io.Writer, d *borderwatch.Deployment) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "{\"type\":\"FeatureCollection\",\"name\":%s,\"features\":[\n", jsonString(d.Name))
-	for i, f := range fs {
-		props := make(map[string]any, len(f.Props)+3)
-		for k, v := range f.Props {
-			props[k] = v
-		}
-		props["kind"], props["id"], props["name"] = f.Kind, f.ID, f.Name
-		pb, err := json.Marshal(props)
-		if err != nil {
-			return fmt.Errorf("deployment: geojson: feature %s: %w", f.ID, err)
-		}
-		if i > 0 {
-			bw.WriteString(",\n")
-		}
-		fmt.Fprintf(bw, "{\"type\":\"Feature\",\"id\":%s,\"properties\":%s,\"geometry\":{\"type\":%q,\"coordinates\":", jsonString(f.ID), pb, f.Geometry.Type)
-		writeJSONCoords(bw, f.Geometry)
-		bw.WriteString("}}")
-	}
-	bw.WriteString("\n]}\n")
-	return bw.Flush()
-}
-
-func jsonString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-func writeJSONCoords(w *bufio.Writer, g Geometry) {
-	pos := func(p borderwatch.LatLon) {
-		lon, lat := coord(p)
-		w.WriteString("[" + lon + "," + lat + "]")
-	}
-	list := func() {
-		w.WriteString("[")
-		for i, p := range g.Coords {
-			if i > 0 {
-				w.WriteString(",")
-			}
-			pos(p)
-		}
-		w.WriteString("]")
-	}
-	switch g.Type {
-	case "Point":
-		pos(g.Coords[0])
-	case "LineString":
-		list()
-	case "Polygon":
-		w.WriteString("[")
-		list()
-		w.WriteString("]")
-	}
+	return export.WriteGeoJSON(w, d.Name, fs)
 }
 
 // kmlColors are KML aabbggrr colours by feature kind.
@@ -235,100 +160,5 @@ func WriteKML(w io.Writer, d *borderwatch.Deployment) error {
 	if err != nil {
 		return err
 	}
-	var kinds []string
-	byKind := map[string][]Feature{}
-	for _, f := range fs {
-		if _, ok := byKind[f.Kind]; !ok {
-			kinds = append(kinds, f.Kind)
-		}
-		byKind[f.Kind] = append(byKind[f.Kind], f)
-	}
-	bw := bufio.NewWriter(w)
-	bw.WriteString(xml.Header)
-	bw.WriteString(`<kml xmlns="http://www.opengis.net/kml/2.2">` + "\n<Document>\n")
-	fmt.Fprintf(bw, "<name>%s</name>\n", esc(d.Title))
-	for _, k := range kinds {
-		if c, ok := kmlColors[k]; ok {
-			fmt.Fprintf(bw, "<Style id=\"%s\"><LineStyle><color>%s</color><width>2</width></LineStyle><PolyStyle><color>%s</color></PolyStyle></Style>\n", esc(k), c, c)
-		}
-	}
-	for _, k := range kinds {
-		fmt.Fprintf(bw, "<Folder>\n<name>%s</name>\n", esc(k))
-		for _, f := range byKind[k] {
-			bw.WriteString("<Placemark>")
-			name := f.Name
-			if name == "" {
-				name = f.ID
-			}
-			fmt.Fprintf(bw, "<name>%s</name>", esc(name))
-			if _, ok := kmlColors[k]; ok {
-				fmt.Fprintf(bw, "<styleUrl>#%s</styleUrl>", esc(k))
-			}
-			bw.WriteString("<ExtendedData>")
-			props := make(map[string]any, len(f.Props)+2)
-			for pk, pv := range f.Props {
-				props[pk] = pv
-			}
-			props["kind"], props["id"] = f.Kind, f.ID
-			keys := make([]string, 0, len(props))
-			for pk := range props {
-				keys = append(keys, pk)
-			}
-			sort.Strings(keys)
-			for _, pk := range keys {
-				fmt.Fprintf(bw, "<Data name=\"%s\"><value>%s</value></Data>", esc(pk), esc(kmlValue(props[pk])))
-			}
-			bw.WriteString("</ExtendedData>")
-			writeKMLGeometry(bw, f.Geometry)
-			bw.WriteString("</Placemark>\n")
-		}
-		bw.WriteString("</Folder>\n")
-	}
-	bw.WriteString("</Document>\n</kml>\n")
-	return bw.Flush()
-}
-
-func kmlValue(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	default:
-		return fmt.Sprint(x)
-	}
-}
-
-func esc(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
-
-func writeKMLGeometry(w *bufio.Writer, g Geometry) {
-	coords := func() {
-		w.WriteString("<coordinates>")
-		for i, p := range g.Coords {
-			if i > 0 {
-				w.WriteString(" ")
-			}
-			lon, lat := coord(p)
-			w.WriteString(lon + "," + lat)
-		}
-		w.WriteString("</coordinates>")
-	}
-	switch g.Type {
-	case "Point":
-		w.WriteString("<Point>")
-		coords()
-		w.WriteString("</Point>")
-	case "LineString":
-		w.WriteString("<LineString><tessellate>1</tessellate>")
-		coords()
-		w.WriteString("</LineString>")
-	case "Polygon":
-		w.WriteString("<Polygon><outerBoundaryIs><LinearRing>")
-		coords()
-		w.WriteString("</LinearRing></outerBoundaryIs></Polygon>")
-	}
+	return export.WriteKML(w, d.Title, fs, kmlColors)
 }
