@@ -17,7 +17,7 @@ import (
 )
 
 // BridgeOptions configures BridgeMQTT: a subscription to an external MQTT
-// broker (a site's mosquitto) whose messages are ingested like those
+// broker (a site's broker) whose messages are ingested like those
 // published to the embedded broker.
 type BridgeOptions struct {
 	// URL of the broker: mqtt://host:1883 or mqtts://host:8883, with
@@ -62,19 +62,18 @@ func (l *Log) BridgeMQTT(ctx context.Context, opts BridgeOptions) error {
 		opts.KeepAlive = 30 * time.Second
 	}
 	backoff := 250 * time.Millisecond
-	for ctx.Err() == nil {
-		err := l.bridgeOnce(ctx, u, opts)
-		if ctx.Err() != nil {
-			break
+	for {
+		// A disconnection is not the bridge's failure: it logs and retries.
+		if err := l.bridgeOnce(ctx, u, opts); err != nil && ctx.Err() == nil {
+			l.log.Warn("mqtt bridge disconnected", "broker", u.Host, "err", err, "retry_in", backoff)
 		}
-		l.log.Warn("mqtt bridge disconnected", "broker", u.Host, "err", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
+			return nil
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 10*time.Second)
 	}
-	return nil
 }
 
 func (l *Log) bridgeOnce(ctx context.Context, u *url.URL, opts BridgeOptions) error {

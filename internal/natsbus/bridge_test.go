@@ -16,29 +16,29 @@ import (
 	"github.com/borderwatch/borderwatch/internal/natsbus"
 )
 
-// startMosquitto runs Debian's mosquitto broker on a loopback port with a
+// startMosquitto runs Debian's MQTT broker on a loopback port with a
 // password file and returns its address.
 func startMosquitto(t *testing.T) string {
 	t.Helper()
-	bin := needTool(t, "mosquitto")
-	passwd := needTool(t, "mosquitto_passwd")
+	bin := needTool(t, toolBroker)
+	passwd := needTool(t, toolPasswd)
 	dir := t.TempDir()
 	pwFile := filepath.Join(dir, "passwd")
 	if out, err := exec.Command(passwd, "-c", "-b", pwFile, "site", "site-pw").CombinedOutput(); err != nil {
-		t.Fatalf("mosquitto_passwd: %v: %s", err, out)
+		t.Fatalf("%s: %v: %s", toolPasswd, err, out)
 	}
 	for attempt := 0; ; attempt++ {
-		// mosquitto cannot pick its own port: take a free one and hand it over.
+		// The broker cannot pick its own port: take a free one and hand it over.
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
-		conf := filepath.Join(dir, "mosquitto.conf")
+		conf := filepath.Join(dir, "broker.conf")
 		cfg := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous false\npassword_file %s\npersistence false\nlog_dest stderr\n", port, pwFile)
 		if os.Geteuid() == 0 {
-			// Started as root, mosquitto drops to user "mosquitto", which
+			// Started as root, the broker drops to its own user, which
 			// cannot read the test's private temp dir.
 			cfg += "user root\n"
 		}
@@ -76,7 +76,7 @@ func startMosquitto(t *testing.T) string {
 		<-exited
 	retry:
 		if attempt == 3 {
-			t.Fatalf("mosquitto did not start: %s", logs.String())
+			t.Fatalf("%s did not start: %s", toolBroker, logs.String())
 		}
 	}
 }
@@ -112,7 +112,7 @@ func runBridge(t *testing.T, l *natsbus.Log, url string) (stop func()) {
 	}
 }
 
-// TestBridgeMosquitto subscribes to an external Debian mosquitto broker:
+// TestBridgeMosquitto subscribes to an external broker (Debian's):
 // detections published there arrive in the log, including QoS 1 ones
 // published while the bridge was away (persistent session).
 func TestBridgeMosquitto(t *testing.T) {
@@ -125,7 +125,7 @@ func TestBridgeMosquitto(t *testing.T) {
 	out, err := mosquittoPub(t, addr, "-u", "site", "-P", "site-pw", "-q", "1",
 		"-t", "borderwatch/cameras/cam-5/detections", "-m", `{"id":"ext-1","lat":34.2,"lon":41.0}`)
 	if err != nil {
-		t.Fatalf("mosquitto_pub: %v: %s", err, out)
+		t.Fatalf("%s: %v: %s", toolPub, err, out)
 	}
 	if got := waitForIDs(t, l, "ext-1")["ext-1"]; got.Source.ID != "cam-5" {
 		t.Fatalf("got %+v", got)
@@ -137,7 +137,7 @@ func TestBridgeMosquitto(t *testing.T) {
 		out, err := mosquittoPub(t, addr, "-u", "site", "-P", "site-pw", "-q", "1",
 			"-t", "borderwatch/cameras/cam-6/detections", "-m", `{"id":"ext-away-`+strconv.Itoa(i)+`","lat":34.2,"lon":41.0}`)
 		if err != nil {
-			t.Fatalf("mosquitto_pub: %v: %s", err, out)
+			t.Fatalf("%s: %v: %s", toolPub, err, out)
 		}
 	}
 	stop = runBridge(t, l, url)

@@ -17,6 +17,14 @@ import (
 	"github.com/borderwatch/borderwatch/internal/natsbus"
 )
 
+// Debian's MQTT tools (the broker and its clients' packages): proper
+// names, not misspellings.
+const (
+	toolBroker = "mosquitto"        //nolint:misspell
+	toolPub    = "mosquitto_pub"    //nolint:misspell
+	toolPasswd = "mosquitto_passwd" //nolint:misspell
+)
+
 // needTool returns the path of a tool; a missing tool fails the test under
 // CI=true and skips it otherwise.
 func needTool(t testing.TB, name string) string {

@@ -78,7 +78,7 @@ func runIngest(t *testing.T, l *natsbus.Log, dropped chan<- string) (stop func()
 }
 
 func mosquittoPub(t *testing.T, addr string, args ...string) (string, error) {
-	bin := needTool(t, "mosquitto_pub")
+	bin := needTool(t, toolPub)
 	host, port, _ := strings.Cut(addr, ":")
 	full := append([]string{"-h", host, "-p", port, "-V", "mqttv311"}, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -116,7 +116,7 @@ func waitForIDs(t *testing.T, l *natsbus.Log, ids ...string) map[string]borderwa
 }
 
 func TestMQTTIngestMosquitto(t *testing.T) {
-	needTool(t, "mosquitto_pub")
+	needTool(t, toolPub)
 	l := mqttLog(t, t.TempDir())
 	defer l.Close()
 	addr := l.MQTTAddr()
@@ -139,7 +139,7 @@ func TestMQTTIngestMosquitto(t *testing.T) {
 			out, err := mosquittoPub(t, addr, "-u", "cam-user", "-P", "s3cret", "-q", tt.qos, "-i", "cam-1-"+tt.name,
 				"-t", "borderwatch/cameras/cam-1/detections", "-m", `{"id":"`+tt.id+`","lat":34.38,"lon":40.99}`)
 			if err != nil {
-				t.Fatalf("mosquitto_pub: %v: %s", err, out)
+				t.Fatalf("%s: %v: %s", toolPub, err, out)
 			}
 			got := waitForIDs(t, l, tt.id)[tt.id]
 			if got.Source.ID != "cam-1" || got.Attrs["topic"] != "borderwatch/cameras/cam-1/detections" {
@@ -165,7 +165,7 @@ func TestMQTTIngestMosquitto(t *testing.T) {
 		out, err := mosquittoPub(t, addr, "-u", "cam-user", "-P", "s3cret", "-q", "1",
 			"-t", "borderwatch/cameras/cam-2/detections", "-m", `{not json`)
 		if err != nil {
-			t.Fatalf("mosquitto_pub: %v: %s", err, out)
+			t.Fatalf("%s: %v: %s", toolPub, err, out)
 		}
 		select {
 		case topic := <-dropped:
@@ -189,7 +189,7 @@ func TestMQTTIngestMosquitto(t *testing.T) {
 			args := append(append([]string{}, tt.args...), "-t", "borderwatch/cameras/cam-1/detections", "-m", `{"id":"x"}`)
 			out, err := mosquittoPub(t, addr, args...)
 			if err == nil {
-				t.Fatalf("mosquitto_pub succeeded: %s", out)
+				t.Fatalf("%s succeeded: %s", toolPub, out)
 			}
 			if !strings.Contains(strings.ToLower(out), "not authori") {
 				t.Fatalf("want a 'not authorised' refusal, got %v: %s", err, out)
@@ -202,7 +202,7 @@ func TestMQTTIngestMosquitto(t *testing.T) {
 // acknowledged while nothing was ingesting is still delivered after the
 // server is closed and reopened on the same directory.
 func TestMQTTQoS1SurvivesRestart(t *testing.T) {
-	needTool(t, "mosquitto_pub")
+	needTool(t, toolPub)
 	dir := t.TempDir()
 	l := mqttLog(t, dir)
 	stop := runIngest(t, l, nil) // creates the durable consumer
@@ -210,7 +210,7 @@ func TestMQTTQoS1SurvivesRestart(t *testing.T) {
 	out, err := mosquittoPub(t, l.MQTTAddr(), "-u", "cam-user", "-P", "s3cret", "-q", "1",
 		"-t", "borderwatch/cameras/cam-9/detections", "-m", `{"id":"det-acked","lat":34.1,"lon":41.2}`)
 	if err != nil {
-		t.Fatalf("mosquitto_pub: %v: %s", err, out)
+		t.Fatalf("%s: %v: %s", toolPub, err, out)
 	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
