@@ -98,6 +98,12 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 // startExternal runs Debian's nats-server with JetStream in a temp dir on
 // a loopback port chosen by the server and returns its URL.
 func startExternal(t testing.TB) string {
+	u, _ := startExternalProc(t)
+	return u
+}
+
+// startExternalProc is startExternal that also returns the process.
+func startExternalProc(t testing.TB) (string, *os.Process) {
 	t.Helper()
 	bin := needTool(t, "nats-server")
 	dir := t.TempDir()
@@ -116,13 +122,13 @@ func startExternal(t testing.TB) string {
 	})
 	select {
 	case u := <-ready:
-		return u
+		return u, cmd.Process
 	case err := <-exited:
 		t.Fatalf("nats-server exited before it was ready: %v", err)
 	case <-time.After(20 * time.Second):
 		t.Fatal("nats-server not ready within 20s")
 	}
-	return ""
+	return "", nil
 }
 
 func openExternal(t testing.TB, url string) *natsbus.Log {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -342,4 +343,66 @@ func TestOptionsValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRetryDeduplicated freezes an external nats-server (SIGSTOP) while a
+// batch awaits its acknowledgement: the log re-publishes it with the same
+// message id, and once the server runs again every observation is stored
+// exactly once.
+func TestRetryDeduplicated(t *testing.T) {
+	url, proc := startExternalProc(t)
+	l, err := natsbus.New(natsbus.Options{URLs: []string{url}, PublishTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	if err := l.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := proc.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			_ = proc.Signal(syscall.SIGCONT)
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- l.AppendObservations(ctx, "s1", sampleObs("retry", 50)) }()
+	for l.Stats().Retries == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("append finished while the server was stopped: %v", err)
+		case <-ctx.Done():
+			t.Fatal("no retry")
+		case <-time.After(10 * time.Millisecond): // polling a counter, not an assertion
+		}
+	}
+	if err := proc.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	stopped = false
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	if err := l.ReadObservations(ctx, natsbus.ReadOptions{}, func(m natsbus.Msg, obs []borderwatch.Observation) error {
+		for _, o := range obs {
+			count[o.ID]++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(count) != 50 {
+		t.Fatalf("%d distinct observations, want 50", len(count))
+	}
+	for id, n := range count {
+		if n != 1 {
+			t.Fatalf("%s stored %d times", id, n)
+		}
+	}
+	t.Logf("retries: %d", l.Stats().Retries)
 }
