@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,12 @@ func serveUI(t *testing.T, pic *live.Picture) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveHandler(t, h)
+}
+
+// serveHandler serves h on 127.0.0.1:0 until the test ends.
+func serveHandler(t *testing.T, h http.Handler) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -208,27 +215,60 @@ func TestBrowserCOP(t *testing.T) {
 	})
 }
 
-// TestBrowserLogin checks the sign-in page renders and, with no sign-in on
-// the server, offers the way to the map.
+// TestBrowserLogin checks the sign-in page: with no authentication on the
+// server it offers the way to the map; with authentication, the map sends
+// the browser to sign in, a wrong token is refused, the API token signs in
+// (a session cookie) and the map and the live stream work with it.
 func TestBrowserLogin(t *testing.T) {
 	bin := needChromium(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	addr := serveUI(t, newTestPicture())
+	dir := artefacts(t)
 	b := launch(t, bin)
-	p := b.openPage(ctx, t, addr, 1366, 768)
-	p.navigate(ctx, "http://"+addr+"/login")
-	p.waitFor(ctx, "form", `document.querySelector('#login button[type=submit]') && document.querySelector('#login button[type=submit]').textContent.length > 0`)
-	p.mustEval(ctx, `(document.querySelector('[name=username]').value = 'op1', document.querySelector('[name=password]').value = 'x', document.querySelector('#login button[type=submit]').click(), true)`, nil)
-	p.waitFor(ctx, "no-auth message", `document.querySelector('#login-msg a')`)
-	p.screenshot(ctx, filepath.Join(artefacts(t), "login.png"))
-	if outside, _ := p.outsideRequests(); len(outside) > 0 {
-		t.Fatalf("requests left the test server: %v", outside)
-	}
-	// the 404/405 of /api/v1/login is expected; anything else is not
-	for _, l := range p.consoleLines() {
-		if !strings.Contains(l, "/api/v1/login") {
-			t.Fatalf("page error: %s", l)
+
+	t.Run("no authentication", func(t *testing.T) {
+		addr := serveUI(t, newTestPicture())
+		p := b.openPage(ctx, t, addr, 1366, 768)
+		p.navigate(ctx, "http://"+addr+"/login")
+		p.waitFor(ctx, "form", `document.querySelector('#login button[type=submit]') && document.querySelector('#login button[type=submit]').textContent.length > 0`)
+		p.mustEval(ctx, `(document.querySelector('[name=username]').value = 'op1', document.querySelector('[name=password]').value = 'x', document.querySelector('#login button[type=submit]').click(), true)`, nil)
+		p.waitFor(ctx, "no-auth message", `document.querySelector('#login-msg a')`)
+		if outside, _ := p.outsideRequests(); len(outside) > 0 {
+			t.Fatalf("requests left the test server: %v", outside)
 		}
-	}
+		for _, l := range p.consoleLines() {
+			if !strings.Contains(l, "/api/v1/login") { // its 404 is the answer
+				t.Fatalf("page error: %s", l)
+			}
+		}
+	})
+	t.Run("token sign-in", func(t *testing.T) {
+		pic := newTestPicture()
+		must(t, pic.PutTracks(movingTracks(20, 0)...))
+		h, err := New(Options{Live: pic, Deployment: testDeployment(t), Authenticate: bearerAuth})
+		must(t, err)
+		addr := serveHandler(t, h)
+		p := b.openPage(ctx, t, addr, 1366, 768)
+		p.navigate(ctx, "http://"+addr+"/")
+		p.waitFor(ctx, "sent to sign in", `location.pathname === '/login.html' && document.querySelector('#login button[type=submit]').textContent.length > 0`)
+		submit := func(tok string) {
+			p.mustEval(ctx, `(document.querySelector('[name=token]').value = `+strconvQuote(tok)+`, document.querySelector('#login button[type=submit]').click(), true)`, nil)
+		}
+		submit("forged")
+		p.waitFor(ctx, "refused", `document.getElementById('login-msg').textContent.length > 0`)
+		p.screenshot(ctx, filepath.Join(dir, "login.png"))
+		submit("ibg-token")
+		p.waitFor(ctx, "map", `window.bw && window.bw.ready`)
+		p.waitFor(ctx, "stream with the cookie", `window.bw.conn === 'live' && window.bw.stores.tracks.size === 20`)
+		if outside, _ := p.outsideRequests(); len(outside) > 0 {
+			t.Fatalf("requests left the test server: %v", outside)
+		}
+		for _, l := range p.consoleLines() {
+			if !strings.Contains(l, "/api/v1/login") && !strings.Contains(l, "/api/v1/me") { // the 401s that led here
+				t.Fatalf("page error: %s", l)
+			}
+		}
+	})
 }
+
+func strconvQuote(s string) string { return strconv.Quote(s) }

@@ -91,6 +91,8 @@ var routes = []route{
 	{"GET", "/metrics", false, (*handler).metrics},
 	{"GET", "/api/v1/openapi.json", false, (*handler).openapi},
 	{"GET", "/api/v1/me", true, (*handler).me},
+	{"POST", "/api/v1/login", false, (*handler).login},
+	{"POST", "/api/v1/logout", false, (*handler).logout},
 	{"GET", "/api/v1/deployment", true, (*handler).deployment},
 	{"GET", "/api/v1/tracks", true, (*handler).tracks},
 	{"GET", "/api/v1/alerts", true, (*handler).alerts},
@@ -226,11 +228,16 @@ func (h *handler) wrap(rt route) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() { h.requests.With(name, strconv.Itoa(max(sw.code, 200))).Inc() }()
 		var p Principal
-		if h.o.Authenticate != nil {
+		if h.o.Authenticate != nil && rt.auth {
+			ar, viaCookie := withCookieAuth(r)
 			var ok bool
-			p, ok = h.o.Authenticate(r)
-			if !ok && rt.auth {
+			p, ok = h.o.Authenticate(ar)
+			if !ok {
 				h.error(sw, r, borderwatch.Errorf(borderwatch.EUNAUTHORIZED, "authentication required"))
+				return
+			}
+			if viaCookie && r.Method != http.MethodGet && !sameOrigin(r) {
+				h.error(sw, r, borderwatch.Errorf(borderwatch.EFORBIDDEN, "cross-origin request refused"))
 				return
 			}
 		}

@@ -586,3 +586,86 @@ func must(t testing.TB, err error) {
 }
 
 var _ = time.Second
+
+func TestLoginSetsSessionCookie(t *testing.T) {
+	e := newEnv(t, true)
+	post := func(body string, hdr map[string]string) *http.Response {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/login", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := e.srv.Client().Do(req)
+		must(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	tests := []struct {
+		name, body string
+		hdr        map[string]string
+		code       int
+		cookie     bool
+	}{
+		{"good token", `{"token":"ibg-token"}`, nil, 200, true},
+		{"bad token", `{"token":"forged"}`, nil, 401, false},
+		{"password not yet", `{"username":"op1","password":"x"}`, nil, 501, false},
+		{"unknown field", `{"tok":"ibg-token"}`, nil, 400, false},
+		{"cross-origin", `{"token":"ibg-token"}`, map[string]string{"Origin": "http://evil.example"}, 403, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := post(tc.body, tc.hdr)
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.code)
+			}
+			var c *http.Cookie
+			for _, x := range resp.Cookies() {
+				if x.Name == sessionCookie {
+					c = x
+				}
+			}
+			if (c != nil) != tc.cookie {
+				t.Fatalf("cookie %v, want %v", c, tc.cookie)
+			}
+			if c != nil && (!c.HttpOnly || c.SameSite != http.SameSiteStrictMode) {
+				t.Fatalf("cookie not HttpOnly+SameSite=Strict: %+v", c)
+			}
+		})
+	}
+	t.Run("the cookie authenticates, but not cross-origin writes", func(t *testing.T) {
+		must(t, e.pic.PutAlerts(borderwatch.Alert{ID: "a1", Severity: borderwatch.SeverityHigh, State: borderwatch.AlertOpen, Label: borderwatch.Label{Owner: "ibg"}}))
+		do := func(method, path, origin string) int {
+			req, _ := http.NewRequest(method, e.srv.URL+path, nil)
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "ibg-token"})
+			if origin != "" {
+				req.Header.Set("Origin", origin)
+			}
+			resp, err := e.srv.Client().Do(req)
+			must(t, err)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if c := do("GET", "/api/v1/me", ""); c != 200 {
+			t.Fatalf("GET /me with cookie: %d", c)
+		}
+		if c := do("POST", "/api/v1/alerts/a1/acknowledge", "http://evil.example"); c != 403 {
+			t.Fatalf("cross-origin POST with cookie: %d, want 403", c)
+		}
+		if c := do("POST", "/api/v1/alerts/a1/acknowledge", e.srv.URL); c != 200 {
+			t.Fatalf("same-origin POST with cookie: %d, want 200", c)
+		}
+	})
+	t.Run("no authentication: 404", func(t *testing.T) {
+		e := newEnv(t, false)
+		resp, _ := e.do(t, "POST", "/api/v1/login", "", "application/json", `{"token":"x"}`)
+		if resp.StatusCode != 404 {
+			t.Fatalf("status %d, want 404", resp.StatusCode)
+		}
+	})
+	t.Run("logout clears the cookie", func(t *testing.T) {
+		resp, _ := e.do(t, "POST", "/api/v1/logout", "", "", "")
+		if resp.StatusCode != 204 || len(resp.Cookies()) != 1 || resp.Cookies()[0].MaxAge >= 0 {
+			t.Fatalf("logout: %d %v", resp.StatusCode, resp.Cookies())
+		}
+	})
+}

@@ -1,7 +1,8 @@
 // The sign-in page. The authentication model belongs to the security
-// work: this page POSTs {username, password} to /api/v1/login and goes to
-// the map on success. A server without sign-in (404/501) says so and
-// links to the map.
+// work; until it lands the browser signs in with the node's API token
+// (POST /api/v1/login {token} sets an HttpOnly session cookie), and
+// {username, password} is answered 501. A server without authentication
+// answers 404 and the page links to the map.
 import { t, apply, setLanguage, language } from './i18n.js';
 
 const theme = localStorage.getItem('bw.theme') || 'day';
@@ -16,14 +17,16 @@ document.getElementById('btn-theme').onclick = () => {
 const form = document.getElementById('login'), msg = document.getElementById('login-msg');
 form.onsubmit = async (e) => {
   e.preventDefault();
-  const body = JSON.stringify({ username: form.username.value, password: form.password.value });
+  msg.textContent = '';
+  const token = form.token.value.trim();
+  const body = JSON.stringify(token ? { token } : { username: form.username.value, password: form.password.value });
   const r = await fetch('api/v1/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
   if (r.ok) { location.href = './'; return; }
-  if (r.status === 404 || r.status === 405 || r.status === 501) {
-    msg.innerHTML = '';
+  if (r.status === 404 || r.status === 405) {
     const a = document.createElement('a'); a.href = './'; a.textContent = t('login.noauth');
     msg.appendChild(a);
     return;
   }
+  if (r.status === 501) { msg.textContent = t('login.usetoken'); return; }
   msg.textContent = t('login.bad');
 };
