@@ -84,7 +84,8 @@ const (
 	ActionOpened      TimelineAction = "opened"
 	ActionAlertAdded  TimelineAction = "alert_added"
 	ActionTransition  TimelineAction = "transition"
-	ActionAssigned    TimelineAction = "assigned" // a unit was tasked (may repeat)
+	ActionAssigned    TimelineAction = "assigned"          // a unit was tasked (may repeat)
+	ActionUnitAck     TimelineAction = "unit_acknowledged" // a tasked unit acknowledged
 	ActionAnswered    TimelineAction = "sop_answered"
 	ActionSkipped     TimelineAction = "sop_skipped"
 	ActionSOPAction   TimelineAction = "sop_action" // an SOP answer requested an action

@@ -99,6 +99,7 @@ func TestLifecycle(t *testing.T) {
 			{"onscene", "qrf-1", "", borderwatch.IncidentOnScene},
 			{"resolve", "", "", borderwatch.IncidentResolved},
 		}},
+		{"unit acknowledges", []step{{"ack", "", "", borderwatch.IncidentAcknowledged}, {"assign", "qrf-1", "", borderwatch.IncidentAssigned}, {"unitack", "qrf-1", "", borderwatch.IncidentAssigned}, {"unitack", "p-9", borderwatch.EINVALID, borderwatch.IncidentAssigned}}},
 		{"assign before ack", []step{{"assign", "qrf-1", borderwatch.ECONFLICT, borderwatch.IncidentNew}}},
 		{"en route without assignment", []step{{"ack", "", "", borderwatch.IncidentAcknowledged}, {"enroute", "qrf-1", borderwatch.EINVALID, borderwatch.IncidentAcknowledged}}},
 		{"ack twice", []step{{"ack", "", "", borderwatch.IncidentAcknowledged}, {"ack", "", borderwatch.ECONFLICT, borderwatch.IncidentAcknowledged}}},
@@ -122,6 +123,8 @@ func TestLifecycle(t *testing.T) {
 					_, err = s.Acknowledge(inc.ID, "op-1", tm)
 				case "assign":
 					_, err = s.Assign(inc.ID, st.unit, "op-1", tm)
+				case "unitack":
+					_, err = s.UnitAcknowledged(inc.ID, st.unit, tm)
 				case "enroute":
 					_, err = s.EnRoute(inc.ID, st.unit, tm)
 				case "onscene":

@@ -131,6 +131,19 @@ func (s *Service) unitPhase(id, unitID string, to borderwatch.IncidentState, at 
 	})
 }
 
+// UnitAcknowledged records that an assigned unit acknowledged its task
+// (explicitly, or by reacting in its position reports). It does not change
+// the state.
+func (s *Service) UnitAcknowledged(id, unitID string, at time.Time) (borderwatch.Incident, error) {
+	return s.do(id, func(inc *borderwatch.Incident) error {
+		if !slices.Contains(inc.Units, unitID) {
+			return borderwatch.Errorf(borderwatch.EINVALID, "incident %s: unit %s is not assigned", inc.ID, unitID)
+		}
+		s.log(inc, borderwatch.TimelineEntry{Time: at, Actor: unitID, Action: borderwatch.ActionUnitAck, UnitID: unitID})
+		return nil
+	})
+}
+
 // EnRoute records that an assigned unit is moving to the scene (from its
 // acknowledgement or its position reports).
 func (s *Service) EnRoute(id, unitID string, at time.Time) (borderwatch.Incident, error) {
