@@ -68,9 +68,7 @@ func (d *Decoder) Decode(data []byte, ev *Event) error {
 	havePoint := false
 	if !self {
 		for {
-			if err := s.skipText(); err != nil {
-				return err
-			}
+			s.skipText()
 			if s.i >= len(s.b) {
 				return ReasonSyntax
 			}
@@ -304,9 +302,7 @@ func (d *Decoder) detail(s *xscan, ev *Event) error {
 func (d *Decoder) detailChildren(s *xscan, ev *Event, toEnd bool) error {
 	det := &ev.Detail
 	for {
-		if err := s.skipText(); err != nil {
-			return err
-		}
+		s.skipText()
 		if s.i >= len(s.b) {
 			if toEnd {
 				return nil
@@ -481,21 +477,24 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 		exact = exact && n == 4 && len(d.s.attrs) == 4
 	case ElemTrack:
 		n := 0
+		bad := false
 		for _, a := range d.s.attrs {
+			var ferr error
 			switch string(a.name) {
 			case "course":
-				det.Track.Course, err = parseFloat(a.value)
+				det.Track.Course, ferr = parseFloat(a.value)
 				n++
 			case "speed":
-				det.Track.Speed, err = parseFloat(a.value)
+				det.Track.Speed, ferr = parseFloat(a.value)
 				n++
 			}
-			if err != nil {
-				// An unparsable course keeps the element verbatim.
-				det.Has &^= ElemTrack
-				det.Track = Track{}
-				return false, nil
-			}
+			bad = bad || ferr != nil
+		}
+		if bad {
+			// An unparsable course keeps the element verbatim, untyped.
+			det.Has &^= ElemTrack
+			det.Track = Track{}
+			return false, nil
 		}
 		exact = exact && n == 2 && len(d.s.attrs) == 2
 	case ElemRemarks:
@@ -704,14 +703,13 @@ func (s *xscan) skipSpecial() (bool, error) {
 }
 
 // skipText advances to the next '<' or the end.
-func (s *xscan) skipText() error {
+func (s *xscan) skipText() {
 	j := bytes.IndexByte(s.b[s.i:], '<')
 	if j < 0 {
 		s.i = len(s.b)
-		return nil
+		return
 	}
 	s.i += j
-	return nil
 }
 
 // nameBytes marks the bytes allowed in XML names (any non-ASCII byte is

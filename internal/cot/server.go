@@ -501,10 +501,13 @@ func (s *Server) serveConn(conn net.Conn, identity func(net.Conn) (ClientInfo, e
 	id := fmt.Sprintf("tcp-%d", s.nextID.Add(1))
 	info := ClientInfo{Transport: "tcp"}
 	if identity != nil {
-		var err error
-		conn.SetDeadline(time.Now().Add(s.opts.MessageTimeout))
-		info, err = identity(conn)
-		conn.SetDeadline(time.Time{})
+		err := conn.SetDeadline(time.Now().Add(s.opts.MessageTimeout))
+		if err == nil {
+			info, err = identity(conn)
+		}
+		if err == nil {
+			err = conn.SetDeadline(time.Time{})
+		}
 		if err != nil {
 			s.log.Warn("cot: connection refused", "remote", conn.RemoteAddr().String(), "err", err)
 			s.count(MetricDropped, "identity", 1)
@@ -617,7 +620,9 @@ func (s *Server) readLoop(c *client) {
 		} else {
 			partialSince = time.Time{}
 		}
-		c.conn.SetReadDeadline(deadline)
+		if err := c.conn.SetReadDeadline(deadline); err != nil {
+			return
+		}
 		if _, err := sp.Fill(); err != nil {
 			var ne net.Error
 			switch {
@@ -862,8 +867,11 @@ func (s *Server) writeLoop(c *client) {
 }
 
 func (s *Server) write(c *client, b []byte) bool {
-	c.conn.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
-	if _, err := c.conn.Write(b); err != nil {
+	err := c.conn.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
+	if err == nil {
+		_, err = c.conn.Write(b)
+	}
+	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			s.count(MetricDropped, string(ReasonWriteTimeout), 1)

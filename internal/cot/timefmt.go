@@ -15,7 +15,7 @@ func parseTime(b []byte) (time.Time, bool) {
 	hour, ok4 := digits(b[11:13])
 	minute, ok5 := digits(b[14:16])
 	sec, ok6 := digits(b[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || month < 1 || month > 12 || day < 1 ||
 		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 60 {
 		return time.Time{}, false
 	}
