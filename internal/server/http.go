@@ -31,5 +31,18 @@ func (s *Server) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: web: %w", err)
 	}
-	return h, nil
+	mux := http.NewServeMux()
+	hist := &history{s: s, viewer: s.viewer}
+	hist.register(mux)
+	mux.Handle("/", h)
+	return mux, nil
+}
+
+// viewer returns the releasability check of an authenticated caller.
+func (s *Server) viewer(r *http.Request) (func(borderwatch.Label) bool, bool) {
+	p, ok := s.authenticate(r)
+	if !ok {
+		return nil, false
+	}
+	return func(l borderwatch.Label) bool { return l.ReleasableToAgency(p.Agency) }, true
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/borderwatch/borderwatch"
 	"github.com/borderwatch/borderwatch/internal/deployment"
+	"github.com/borderwatch/borderwatch/internal/geo"
 	"github.com/borderwatch/borderwatch/internal/live"
 )
 
@@ -87,10 +88,14 @@ func TestStartServesHealthMetricsAndRefusesAnonymousAPI(t *testing.T) {
 // chainage km from the Syrian side (right) to the Iraqi side, one a second.
 func crossing(t *testing.T, s *Server, km float64, start time.Time, n int) []borderwatch.Observation {
 	t.Helper()
+	return crossingAt(s.folder.Line, km, start, n)
+}
+
+func crossingAt(line *geo.Line, km float64, start time.Time, n int) []borderwatch.Observation {
 	var obs []borderwatch.Observation
 	for i := range n {
 		off := 600 - 15*float64(i) // 15 m/s toward and past the line
-		p := deployment.StationPoint(s.folder.Line, km, off)
+		p := deployment.StationPoint(line, km, off)
 		obs = append(obs, borderwatch.Observation{
 			Time:     start.Add(time.Duration(i) * time.Second),
 			Source:   borderwatch.Source{ID: "ext-radar-1", Kind: borderwatch.SourceRadar},
@@ -233,4 +238,52 @@ func metricsText(s *Server) string {
 	var b strings.Builder
 	s.Metrics().WriteTo(&b)
 	return b.String()
+}
+
+func TestReplayAndExportOfACrossing(t *testing.T) {
+	s := startServer(t, nil)
+	start := time.Now().Add(-70 * time.Second).Truncate(time.Second)
+	postObservations(t, s, crossing(t, s, 250, start, 70))
+	waitFor(t, "the crossing's track states in the store", 15*time.Second, func() bool {
+		ts, err := s.Store().Tracks(context.Background(), start, start.Add(2*time.Minute), 0)
+		return err == nil && len(ts) >= 60
+	})
+	tok, _ := s.APIToken()
+	get := func(path string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+s.HTTPAddr()+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp, b.String()
+	}
+	from, to := start.Add(-time.Second).UTC().Format(time.RFC3339), start.Add(80*time.Second).UTC().Format(time.RFC3339)
+	resp, body := get("/api/v1/replay?speed=0&from=" + from + "&to=" + to)
+	if resp.StatusCode != 200 || !strings.Contains(body, "event: frame") || !strings.HasSuffix(strings.TrimSpace(body), "data: {}") {
+		t.Fatalf("replay: %s\n%.500s", resp.Status, body)
+	}
+	if n := strings.Count(body, `"id":"ninewa-baaj-`); n < 60 {
+		t.Errorf("replay carried %d track states, want >= 60", n)
+	}
+	resp, body = get("/api/v1/export?kind=tracks&format=geojson&from=" + from + "&to=" + to)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"LineString"`) {
+		t.Fatalf("export: %s %.300s", resp.Status, body)
+	}
+	resp, _ = get("/api/v1/export?kind=tracks&format=shp&from=" + from + "&to=" + to)
+	if resp.StatusCode != 400 {
+		t.Fatalf("unknown format: %s, want 400", resp.Status)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+s.HTTPAddr()+"/api/v1/export?kind=tracks&format=csv&from="+from+"&to="+to, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("anonymous export: %s, want 401", resp.Status)
+	}
 }
