@@ -193,7 +193,7 @@ func (c *committer) add(sector string, obs []borderwatch.Observation, cb func(er
 		sc = &scratch{}
 	}
 	sc.buf, sc.ends = sc.buf[:0], sc.ends[:0]
-	max := c.l.opts.MaxBatchBytes - batchHeader
+	limit := c.l.opts.MaxBatchBytes - batchHeader
 	for i := range obs {
 		sc.buf = appendRecord(sc.buf, &obs[i])
 		end := len(sc.buf)
@@ -201,9 +201,9 @@ func (c *committer) add(sector string, obs []borderwatch.Observation, cb func(er
 		if len(sc.ends) > 0 {
 			prev = sc.ends[len(sc.ends)-1]
 		}
-		if end-prev > max {
+		if end-prev > limit {
 			c.pool.Put(sc)
-			return set, borderwatch.Errorf(borderwatch.EINVALID, "observation %q: encodes to %d bytes, more than a batch (%d)", obs[i].ID, end-prev, max)
+			return set, borderwatch.Errorf(borderwatch.EINVALID, "observation %q: encodes to %d bytes, more than a batch (%d)", obs[i].ID, end-prev, limit)
 		}
 		sc.ends = append(sc.ends, end)
 	}

@@ -125,7 +125,9 @@ func (l *Log) Read(ctx context.Context, stream Stream, opts ReadOptions, fn func
 	}
 	cfg := jetstream.ConsumerConfig{
 		AckPolicy:         jetstream.AckNonePolicy,
-		InactiveThreshold: time.Minute,
+		// Generous: a slow reader (a projection writing to a database)
+		// must not lose its consumer; Read deletes it when it returns.
+		InactiveThreshold: 10 * time.Minute,
 		MemoryStorage:     true,
 		DeliverPolicy:     jetstream.DeliverAllPolicy,
 	}

@@ -406,3 +406,43 @@ func TestRetryDeduplicated(t *testing.T) {
 	}
 	t.Logf("retries: %d", l.Stats().Retries)
 }
+
+// TestSplitBatches appends more than one message holds: the call spans
+// several batches, waits for all, and the async callback runs once.
+func TestSplitBatches(t *testing.T) {
+	ctx := ctxT(t)
+	l := openEmbedded(t, t.TempDir(), func(o *natsbus.Options) { o.MaxBatchBytes = 1024 })
+	defer l.Close()
+	if err := l.AppendObservations(ctx, "s1", sampleObs("split", 100)); err != nil {
+		t.Fatal(err)
+	}
+	calls := make(chan error, 10)
+	l.AppendObservationsAsync("s1", sampleObs("async", 100), func(err error) { calls <- err })
+	if err := <-calls; err != nil {
+		t.Fatal(err)
+	}
+	msgs, n := 0, 0
+	if err := l.ReadObservations(ctx, natsbus.ReadOptions{}, func(m natsbus.Msg, obs []borderwatch.Observation) error {
+		msgs++
+		n += len(obs)
+		if len(m.Data) > 1024 {
+			t.Errorf("message of %d bytes", len(m.Data))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 200 || msgs < 20 {
+		t.Fatalf("%d observations in %d messages", n, msgs)
+	}
+	select {
+	case err := <-calls:
+		t.Fatalf("callback called twice (%v)", err)
+	default:
+	}
+	huge := sampleObs("huge", 1)
+	huge[0].Attrs = map[string]string{"blob": strings.Repeat("x", 2000)}
+	if err := l.AppendObservations(ctx, "s1", huge); borderwatch.ErrorCodeOf(err) != borderwatch.EINVALID {
+		t.Fatalf("oversize observation: %v, want EINVALID", err)
+	}
+}
