@@ -124,7 +124,7 @@ func (l *Log) Read(ctx context.Context, stream Stream, opts ReadOptions, fn func
 		return borderwatch.Errorf(borderwatch.EINVALID, "stream %q: unknown", stream)
 	}
 	cfg := jetstream.ConsumerConfig{
-		AckPolicy:         jetstream.AckNonePolicy,
+		AckPolicy: jetstream.AckNonePolicy,
 		// Generous: a slow reader (a projection writing to a database)
 		// must not lose its consumer; Read deletes it when it returns.
 		InactiveThreshold: 10 * time.Minute,
