@@ -163,3 +163,15 @@ func BenchmarkLocate(b *testing.B) {
 	}
 	_ = s
 }
+
+// BenchmarkNew is building an engine for the full reference deployment
+// (grid index, densified border and barriers).
+func BenchmarkNew(b *testing.B) {
+	dep := reference(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := New(dep, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
