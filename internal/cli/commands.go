@@ -10,4 +10,5 @@ var commands = []command{
 	{"deployment", "validate, show, export (GeoJSON/KML) or re-lay-out a deployment", runDeployment},
 	{"track", "track an mtt-jsonl benchmark scenario into a tracks file", runTrack},
 	{"eval", "score a tracks file against an mtt-jsonl scenario (mean GOSPA)", runEval},
+	{"audit", "verify the hash chain of the audit log, or show entries", runAudit},
 }
