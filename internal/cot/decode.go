@@ -27,8 +27,10 @@ type Decoder struct {
 	prev    Event
 }
 
+// attr locates one attribute in the message by offsets (no pointers, so
+// filling the reused slice costs no GC write barriers).
 type attr struct {
-	name, value []byte
+	n0, n1, v0, v1 int32
 }
 
 // DecodeXML decodes one CoT XML message into ev with a fresh Decoder.
@@ -148,7 +150,8 @@ func (d *Decoder) Decode(data []byte, ev *Event) error {
 func (d *Decoder) eventAttrs(ev *Event) error {
 	p := &d.prev
 	var err error
-	for _, a := range d.s.attrs {
+	for _, at := range d.s.attrs {
+		a := d.s.view(at)
 		switch string(a.name) {
 		case "version":
 			ev.Version, err = d.str(a.value, p.Version)
@@ -194,7 +197,8 @@ func (d *Decoder) point(p *Point) error {
 	p.HAE, p.CE, p.LE = Unknown, Unknown, Unknown
 	var err error
 	seen := 0
-	for _, a := range d.s.attrs {
+	for _, at := range d.s.attrs {
+		a := d.s.view(at)
 		switch string(a.name) {
 		case "lat":
 			p.Lat, err = parseFloat(a.value)
@@ -388,7 +392,8 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 	switch bit {
 	case ElemContact:
 		var n int
-		for _, a := range d.s.attrs {
+		for _, at := range d.s.attrs {
+			a := d.s.view(at)
 			switch string(a.name) {
 			case "callsign":
 				det.Contact.Callsign, err = d.str(a.value, p.Contact.Callsign)
@@ -407,7 +412,8 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 		exact = exact && det.Contact.Callsign != "" && n == len(d.s.attrs)
 	case ElemGroup:
 		n := 0
-		for _, a := range d.s.attrs {
+		for _, at := range d.s.attrs {
+			a := d.s.view(at)
 			switch string(a.name) {
 			case "name":
 				det.Group.Name, err = d.str(a.value, p.Group.Name)
@@ -423,7 +429,8 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 		exact = exact && n == 2 && len(d.s.attrs) == 2
 	case ElemPrecisionLocation:
 		n := 0
-		for _, a := range d.s.attrs {
+		for _, at := range d.s.attrs {
+			a := d.s.view(at)
 			switch string(a.name) {
 			case "geopointsrc":
 				det.PrecisionLocation.GeoPointSrc, err = d.str(a.value, p.PrecisionLocation.GeoPointSrc)
@@ -439,7 +446,8 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 		exact = exact && n == 2 && len(d.s.attrs) == 2
 	case ElemStatus:
 		n := 0
-		for _, a := range d.s.attrs {
+		for _, at := range d.s.attrs {
+			a := d.s.view(at)
 			if string(a.name) == "battery" {
 				f, ferr := parseFloat(a.value)
 				if ferr != nil || f < 0 || f > math.MaxUint32 {
@@ -455,7 +463,8 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 		exact = exact && n == 1 && len(d.s.attrs) == 1
 	case ElemTakv:
 		n := 0
-		for _, a := range d.s.attrs {
+		for _, at := range d.s.attrs {
+			a := d.s.view(at)
 			switch string(a.name) {
 			case "device":
 				det.Takv.Device, err = d.str(a.value, p.Takv.Device)
@@ -478,7 +487,8 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 	case ElemTrack:
 		n := 0
 		bad := false
-		for _, a := range d.s.attrs {
+		for _, at := range d.s.attrs {
+			a := d.s.view(at)
 			var ferr error
 			switch string(a.name) {
 			case "course":
@@ -531,7 +541,8 @@ func (d *Decoder) link(det *Detail, empty bool) (bool, error) {
 	}
 	n := 0
 	var err error
-	for _, a := range d.s.attrs {
+	for _, at := range d.s.attrs {
+		a := d.s.view(at)
 		switch string(a.name) {
 		case "uid":
 			l.UID, err = d.str(a.value, old.UID)
@@ -607,6 +618,13 @@ func validUTF8Chars(b []byte) bool {
 		b = b[n:]
 	}
 	return true
+}
+
+// attrView is an attribute's name and value as slices of the message.
+type attrView struct{ name, value []byte }
+
+func (s *xscan) view(a attr) attrView {
+	return attrView{name: s.b[a.n0:a.n1], value: s.b[a.v0:a.v1]}
 }
 
 // xscan is a cursor over one XML message.
@@ -780,10 +798,11 @@ func (s *xscan) startTag(attrs *[]attr) (name []byte, self bool, err error) {
 			// Attributes must be separated by whitespace.
 			return nil, false, ReasonSyntax
 		}
-		an := s.name()
-		if len(an) == 0 {
+		n0 := s.i
+		if len(s.name()) == 0 {
 			return nil, false, ReasonSyntax
 		}
+		n1 := s.i
 		for s.i < len(s.b) && isSpaceByte(s.b[s.i]) {
 			s.i++
 		}
@@ -799,16 +818,16 @@ func (s *xscan) startTag(attrs *[]attr) (name []byte, self bool, err error) {
 		}
 		q := s.b[s.i]
 		s.i++
+		v0 := s.i
 		j := bytes.IndexByte(s.b[s.i:], q)
 		if j < 0 {
 			return nil, false, ReasonSyntax
 		}
-		v := s.b[s.i : s.i+j]
-		if bytes.IndexByte(v, '<') >= 0 {
+		if bytes.IndexByte(s.b[v0:v0+j], '<') >= 0 {
 			return nil, false, ReasonSyntax
 		}
 		s.i += j + 1
-		as = append(as, attr{name: an, value: v})
+		as = append(as, attr{n0: int32(n0), n1: int32(n1), v0: int32(v0), v1: int32(v0 + j)})
 	}
 }
 

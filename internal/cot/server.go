@@ -811,8 +811,8 @@ func attrOf(fragment, elem, attrName string) string {
 			return ""
 		}
 		if string(name) == elem {
-			for _, a := range s.attrs {
-				if string(a.name) == attrName {
+			for _, at := range s.attrs {
+				if a := s.view(at); string(a.name) == attrName {
 					var d Decoder
 					v, err := d.str(a.value, "")
 					if err != nil {
