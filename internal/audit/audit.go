@@ -118,6 +118,9 @@ func sum(e *Entry) string {
 	return hex.EncodeToString(h[:])
 }
 
+// PathIn is where a node keeps its audit log under its data directory.
+func PathIn(dataDir string) string { return filepath.Join(dataDir, "audit", "audit.jsonl") }
+
 // Head is where a chain ends: the last sequence number and hash.
 type Head struct {
 	Seq  uint64 `json:"seq"`
