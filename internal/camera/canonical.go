@@ -189,7 +189,7 @@ func (d *Decoder) canonical(cameraID string, j *detectionJSON) (borderwatch.Obse
 		}
 	}
 	if b := j.Bearing; b != nil && b.AzDeg != nil {
-		if !finite(*b.AzDeg) || b.SigmaAzDeg < 0 {
+		if !finite(*b.AzDeg) || !(b.SigmaAzDeg >= 0 && b.SigmaAzDeg < 90) || !(b.SigmaElDeg >= 0 && b.SigmaElDeg < 90) {
 			return borderwatch.Observation{}, fmt.Errorf("%w: camera %s: bearing %v", ErrInvalid, x.camera, *b.AzDeg)
 		}
 		x.hasAz, x.az, x.sAz = true, normAz(*b.AzDeg), b.SigmaAzDeg

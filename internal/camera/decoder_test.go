@@ -157,6 +157,9 @@ func alongVar(c borderwatch.Cov2, az float64) float64 {
 // checkObservation asserts what every decoded observation must satisfy.
 func checkObservation(t testing.TB, o borderwatch.Observation) {
 	t.Helper()
+	if err := o.Validate(); err != nil {
+		t.Fatalf("domain validation: %v: %+v", err, o)
+	}
 	if o.ID == "" || o.Source.ID == "" || o.Time.IsZero() || !o.Class.Valid() {
 		t.Fatalf("incomplete observation %+v", o)
 	}

@@ -222,5 +222,8 @@ func normAz(a float64) float64 {
 	if a < 0 {
 		a += 360
 	}
+	if a >= 360 { // -1e-15 + 360 rounds to 360
+		a = 0
+	}
 	return a
 }
