@@ -45,6 +45,8 @@ const (
 	// ReasonTooManyChannels: a datagram from a new remote address beyond
 	// Options.MaxChannels.
 	ReasonTooManyChannels Reason = "too_many_channels"
+	// ReasonTooLarge: a datagram over MaxDatagram bytes.
+	ReasonTooLarge Reason = "too_large"
 	// ReasonPanic: a bug while handling a datagram; it was dropped.
 	ReasonPanic Reason = "internal_panic"
 	// ReasonRateLimited: a channel sent more than Options.MaxRate messages in a second.
@@ -219,8 +221,10 @@ func AppendFrame(dst []byte, h Header, m Message) ([]byte, error) {
 // 0x8408, initial value 0xFFFF, no final XOR).
 const crcInit uint16 = 0xFFFF
 
-var crcTable = func() (t [256]uint16) {
-	for i := range t {
+// crcTables are the slicing-by-4 tables: crcTables[0] is the classic
+// byte table, crcTables[k][i] is byte i followed by k zero bytes.
+var crcTables = func() (t [4][256]uint16) {
+	for i := range t[0] {
 		c := uint16(i)
 		for range 8 {
 			if c&1 != 0 {
@@ -229,18 +233,32 @@ var crcTable = func() (t [256]uint16) {
 				c >>= 1
 			}
 		}
-		t[i] = c
+		t[0][i] = c
+	}
+	for k := 1; k < 4; k++ {
+		for i := range t[k] {
+			c := t[k-1][i]
+			t[k][i] = c>>8 ^ t[0][byte(c)]
+		}
 	}
 	return t
 }()
 
 func crcAccumulate(crc uint16, b byte) uint16 {
-	return crc>>8 ^ crcTable[byte(crc)^b]
+	return crc>>8 ^ crcTables[0][byte(crc)^b]
 }
 
+// crcAccumulateBytes runs the CRC over b four bytes at a time: the 16-bit
+// register is folded into the first two, the last two go in as data.
 func crcAccumulateBytes(crc uint16, b []byte) uint16 {
+	t := &crcTables
+	for len(b) >= 4 {
+		c := crc ^ (uint16(b[0]) | uint16(b[1])<<8)
+		crc = t[3][byte(c)] ^ t[2][c>>8] ^ t[1][b[2]] ^ t[0][b[3]]
+		b = b[4:]
+	}
 	for _, c := range b {
-		crc = crc>>8 ^ crcTable[byte(crc)^c]
+		crc = crc>>8 ^ t[0][byte(crc)^c]
 	}
 	return crc
 }

@@ -15,6 +15,20 @@ func TestCRCCheckValue(t *testing.T) {
 	if got := crcAccumulateBytes(crcInit, []byte("123456789")); got != 0x6F91 {
 		t.Fatalf("crc = %#04x, want 0x6f91", got)
 	}
+	// The slicing-by-4 loop agrees with the bitwise one at every length.
+	buf := make([]byte, 300)
+	for i := range buf {
+		buf[i] = byte(i*7 + i>>3)
+	}
+	for n := range len(buf) {
+		naive := crcInit
+		for _, c := range buf[:n] {
+			naive = crcAccumulateNaive(naive, c)
+		}
+		if got := crcAccumulateBytes(crcInit, buf[:n]); got != naive {
+			t.Fatalf("length %d: %#x, naive %#x", n, got, naive)
+		}
+	}
 	for i := range 256 {
 		for _, c := range []uint16{0, 0xFFFF, 0x1234, 0xBEEF} {
 			if a, b := crcAccumulate(c, byte(i)), crcAccumulateNaive(c, byte(i)); a != b {

@@ -204,9 +204,11 @@ type Server struct {
 	scratch  payload
 	curFrame int
 
-	txSeq  uint8
-	txMu   sync.Mutex
-	signal chan struct{}
+	txSeq uint8
+	txMu  sync.Mutex
+	// singleReads turns recvmmsg off: the benchmarks' naive baseline.
+	singleReads bool
+	signal      chan struct{}
 
 	m *serverMetrics
 
@@ -367,9 +369,27 @@ func (s *Server) Stats() Stats {
 
 func (s *Server) readLoop() {
 	defer s.wg.Done()
+	var r *batchReader
+	var err error
+	if !s.singleReads {
+		if r, err = newBatchReader(s.conn); err != nil {
+			s.log.Info("mavlink: batch reads unavailable; reading one datagram per call", "err", err)
+			r = nil
+		}
+	}
+	var one [1]datagram
 	buf := make([]byte, 65536)
 	for {
-		n, addr, err := s.conn.ReadFromUDPAddrPort(buf)
+		var batch []datagram
+		if r != nil {
+			batch, err = r.read()
+		} else {
+			var n int
+			var addr netip.AddrPort
+			n, addr, err = s.conn.ReadFromUDPAddrPort(buf)
+			one[0] = datagram{from: addr, b: buf[:n], tooLarge: n > MaxDatagram}
+			batch = one[:]
+		}
 		if err != nil {
 			if s.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
@@ -377,14 +397,31 @@ func (s *Server) readLoop() {
 			s.log.Warn("mavlink: read", "err", err)
 			continue
 		}
-		s.handleDatagram(addr, buf[:n])
+		s.handleBatch(batch)
 	}
+}
+
+// MaxDatagram is the largest datagram accepted; larger ones are dropped
+// (too_large). MAVLink frames are at most 280 bytes and senders keep
+// datagrams within an Ethernet MTU.
+const MaxDatagram = 8192
+
+// datagram is one received datagram.
+type datagram struct {
+	from     netip.AddrPort
+	b        []byte
+	tooLarge bool
 }
 
 // handleDatagram parses one datagram from addr and applies its frames.
 func (s *Server) handleDatagram(addr netip.AddrPort, b []byte) {
-	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
-	nframes, signal, events, outbox := s.apply(addr, b)
+	s.handleBatch([]datagram{{from: addr, b: b, tooLarge: len(b) > MaxDatagram}})
+}
+
+// handleBatch applies datagrams read together: one lock, one clock
+// reading, one wake-up of the handler goroutine for the whole batch.
+func (s *Server) handleBatch(batch []datagram) {
+	nframes, signal, events, outbox := s.apply(batch)
 	if nframes > 0 {
 		s.m.frames.Add(uint64(nframes))
 	}
@@ -402,41 +439,52 @@ func (s *Server) handleDatagram(addr netip.AddrPort, b []byte) {
 	s.emit(events)
 }
 
-// apply runs the channel's parser over b with mu held. A panic (a bug, not
-// the sender's fault) drops the datagram and the listener carries on.
-func (s *Server) apply(addr netip.AddrPort, b []byte) (nframes int, signal bool, events []Event, outbox []outFrame) {
+// apply runs each datagram through its channel's parser with mu held.
+func (s *Server) apply(batch []datagram) (nframes int, signal bool, events []Event, outbox []outFrame) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.opts.Now()
+	s.curFrame = 0
+	for i := range batch {
+		s.applyOne(&batch[i], now)
+	}
+	events, outbox = s.events, s.outbox
+	s.events, s.outbox = s.events[:0], s.outbox[:0]
+	return s.curFrame, len(s.pending) > 0, events, outbox
+}
+
+// applyOne parses one datagram; mu is held. A panic (a bug, not the
+// sender's fault) drops the datagram and the listener carries on.
+func (s *Server) applyOne(d *datagram, now time.Time) {
+	addr := netip.AddrPortFrom(d.from.Addr().Unmap(), d.from.Port())
 	defer func() {
 		if r := recover(); r != nil {
 			if s.cur != nil {
 				s.cur.parser = Parser{Drop: s.dropFn}
 			}
 			s.cur = nil
-			s.events, s.outbox = s.events[:0], s.outbox[:0]
-			nframes, signal, events, outbox = 0, false, nil, nil
 			s.drop(ReasonPanic)
 			s.log.Error("mavlink: panic handling datagram", "remote", addr.String(), "panic", r)
 		}
 	}()
-	now := s.opts.Now()
+	if d.tooLarge {
+		s.drop(ReasonTooLarge)
+		return
+	}
 	ch := s.channels[addr]
 	if ch == nil {
 		if len(s.channels) >= s.opts.MaxChannels {
 			s.drop(ReasonTooManyChannels)
-			return 0, false, nil, nil
+			return
 		}
 		ch = &channel{addr: addr}
 		ch.parser.Drop = s.dropFn
 		s.channels[addr] = ch
 	}
 	ch.lastSeen = now
-	s.cur, s.curNow, s.curFrame = ch, now, 0
-	ch.parser.Parse(b, s.frameFn)
+	s.cur, s.curNow = ch, now
+	ch.parser.Parse(d.b, s.frameFn)
 	s.cur = nil
-	events, outbox = s.events, s.outbox
-	s.events, s.outbox = s.events[:0], s.outbox[:0]
-	return s.curFrame, len(s.pending) > 0, events, outbox
 }
 
 func (s *Server) emit(events []Event) {

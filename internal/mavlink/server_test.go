@@ -298,10 +298,11 @@ func TestServerBadInput(t *testing.T) {
 	v.write(unknown)
 	v.write([]byte{MagicV2, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0}) // unknown incompat flag
 	v.write(nil)
+	v.write(make([]byte, MaxDatagram+1)) // too large
 	v.send(copterHeartbeat(5, true), &GlobalPositionInt{Lat: 2e7, Lon: 2e7})
 	h.nextObs(t, "position after the garbage", func(o borderwatch.Observation) bool { return o.Position.Lat == 2 })
 	st := h.s.Stats()
-	for _, r := range []Reason{ReasonNoHeartbeat, ReasonGarbage, ReasonCRC, ReasonUnknown, ReasonFlags} {
+	for _, r := range []Reason{ReasonNoHeartbeat, ReasonGarbage, ReasonCRC, ReasonUnknown, ReasonFlags, ReasonTooLarge} {
 		if st.Dropped[r] == 0 {
 			t.Errorf("reason %s not counted: %v", r, st.Dropped)
 		}
@@ -334,6 +335,21 @@ func splitLines(s string) []string {
 		s = s[i:]
 	}
 	return out
+}
+
+func TestServerIPv6(t *testing.T) {
+	if c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback}); err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	} else {
+		c.Close()
+	}
+	h := startServer(t, Options{Addr: "[::1]:0", StreamRate: -1, GCSHeartbeat: -1})
+	v := dialVehicle(t, h.s, 9)
+	v.send(copterHeartbeat(5, true))
+	e := h.nextEvent(t, EventOnline, "")
+	if e.Drone.ID != v.id() || !e.Drone.Remote.Addr().Is6() || e.Drone.ID[:12] != "mav:9@[::1]:" {
+		t.Fatalf("drone id %q, remote %v, want %q", e.Drone.ID, e.Drone.Remote, v.id())
+	}
 }
 
 func TestServerLimits(t *testing.T) {
