@@ -251,7 +251,10 @@ func (l *Log) startServer(internalPassword string) error {
 		SyncAlways: !o.NoSync,
 		NoSigs:     true,
 		DontListen: o.ListenAddr == "",
-		MaxPayload: 8 << 20,
+		// Batches are ≤ 256 KiB and camera messages ≤ 1 MiB; an MQTT
+		// client sending more is disconnected.
+		MaxPayload: 2 << 20,
+		MaxConn:    o.MaxConnections,
 		// A burst of camera messages must not make the log's own
 		// in-process connection a "slow consumer".
 		MaxPending: 512 << 20,

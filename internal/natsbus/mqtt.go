@@ -98,6 +98,9 @@ type IngestOptions struct {
 	// OnError is told about every dropped message (optional; it must not
 	// block). Drops are also counted in borderwatch_mqtt_dropped_total.
 	OnError func(topic string, err error)
+	// Reason, when set, names a decode error's reason for the drop metric
+	// (camera.Reason); otherwise drops are counted as "decode".
+	Reason func(error) string
 	// Started, when set, is called once the subscriptions are in place.
 	Started func()
 }
@@ -239,7 +242,13 @@ func (in *ingester) handle(subject string, payload []byte, ack func(error)) {
 	obs, err := in.opts.Decode(topic, payload, in.buf[:0])
 	in.buf = obs[:0]
 	if err != nil {
-		in.drop(topic, "decode", err)
+		reason := "decode"
+		if in.opts.Reason != nil {
+			if r := in.opts.Reason(err); r != "" {
+				reason = r
+			}
+		}
+		in.drop(topic, reason, err)
 		if ack != nil {
 			ack(nil)
 		}

@@ -127,6 +127,9 @@ type Options struct {
 	// MQTTUsers may connect over MQTT. Anonymous access is never allowed,
 	// so MQTTAddr requires at least one user.
 	MQTTUsers []User
+	// MaxConnections bounds the embedded server's client connections
+	// (MQTT cameras included); 0 means the nats-server default (65,536).
+	MaxConnections int
 	// NoSync turns off fsync-before-acknowledge in the embedded server
 	// (JetStream sync_interval: always). Only for tests that measure
 	// something else; an acknowledged observation may then be lost on
