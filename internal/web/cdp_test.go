@@ -235,8 +235,17 @@ func (b *browser) openPage(ctx context.Context, t *testing.T, allowedHost string
 	var at struct{ SessionID string }
 	json.Unmarshal(res, &at)
 	b.session = at.SessionID
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		b.call(ctx, "Target.closeTarget", map[string]any{"targetId": tg.TargetID}, false)
+	})
+	mine := func(m cdpResponse) bool { return m.SessionID == at.SessionID }
 
 	b.handle("Fetch.requestPaused", func(m cdpResponse) {
+		if !mine(m) {
+			return // an earlier page of this browser, being closed
+		}
 		var ev struct {
 			RequestID string               `json:"requestId"`
 			Request   struct{ URL string } `json:"request"`
@@ -258,6 +267,9 @@ func (b *browser) openPage(ctx context.Context, t *testing.T, allowedHost string
 	})
 	record := func(kind string) func(cdpResponse) {
 		return func(m cdpResponse) {
+			if !mine(m) {
+				return
+			}
 			p.mu.Lock()
 			p.console = append(p.console, kind+": "+string(m.Params))
 			p.mu.Unlock()
@@ -265,6 +277,9 @@ func (b *browser) openPage(ctx context.Context, t *testing.T, allowedHost string
 	}
 	b.handle("Runtime.exceptionThrown", record("exception"))
 	b.handle("Log.entryAdded", func(m cdpResponse) {
+		if !mine(m) {
+			return
+		}
 		var ev struct {
 			Entry struct{ Level, Source, Text, URL string } `json:"entry"`
 		}
@@ -276,6 +291,9 @@ func (b *browser) openPage(ctx context.Context, t *testing.T, allowedHost string
 		}
 	})
 	b.handle("Runtime.consoleAPICalled", func(m cdpResponse) {
+		if !mine(m) {
+			return
+		}
 		var ev struct{ Type string }
 		json.Unmarshal(m.Params, &ev)
 		if ev.Type == "error" || ev.Type == "assert" {

@@ -46,6 +46,8 @@ async function start() {
     dep = await loadDeployment(map, { features: [] });
   }
   bw.border = { km: dep.chain.length };
+  bw.deployment = { sensors: [...dep.sensors.values()].filter((x) => x.p).length, coverage: [...dep.sensors.values()].filter((x) => x.cov).length,
+    crossings: dep.crossings.length, sites: dep.sites.length, sectors: dep.sectors.length };
 
   // ---------- live ----------
   const stores = { tracks: new LiveStore(), units: new LiveStore(), drones: new LiveStore() };
@@ -218,10 +220,12 @@ async function start() {
   function renderCounts() {
     $('counts').textContent = `${stores.tracks.size} ${t('tracks.count')} · ${stores.units.size} ${t('units.count')} · ${stores.drones.size} ${t('drones.count')}`;
   }
-  setInterval(() => {
+  const tick = () => {
     $('clock').textContent = new Date().toISOString().slice(11, 19) + 'Z';
     for (const el of document.querySelectorAll('.age[data-time]')) el.textContent = age(Date.now() - Date.parse(el.dataset.time));
-  }, 1000);
+  };
+  tick();
+  setInterval(tick, 1000);
   map.on('mousemove', (e) => {
     $('cursor').textContent = `${num(e.latlng.lat, 4)}, ${num(e.latlng.lng, 4)} · ${t('border.km')} ${num(dep.chain.locate([e.latlng.lat, e.latlng.lng]), 1)}`;
   });

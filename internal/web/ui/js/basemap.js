@@ -21,6 +21,11 @@ const barrierStyle = {
 };
 const crossingColour = { open: '#1a9850', restricted: '#fdae61', closed: '#d73027' };
 const healthColour = { ok: '#1a9850', degraded: '#fdae61', dark: '#d73027' };
+const covStyle = {
+  ok: { color: '#3182bd', weight: 0.6, opacity: 0.35, dashArray: null, fillColor: '#6baed6', fillOpacity: 0.07 },
+  degraded: { color: '#e08214', weight: 1, opacity: 0.6, dashArray: null, fillColor: '#fdb863', fillOpacity: 0.07 },
+  dark: { color: '#d73027', weight: 1.5, opacity: 0.9, dashArray: '4 3', fillColor: '#d73027', fillOpacity: 0.05 },
+};
 const siteGlyph = { watchtower: 'T', post: 'P', qrf_base: 'Q', drone_base: 'D' };
 
 export function createMap(el) {
@@ -30,6 +35,10 @@ export function createMap(el) {
     maxBounds: [[29.5, 35.0], [40.0, 47.0]],
   });
   L.control.scale({ metric: true, imperial: false, position: 'bottomleft' }).addTo(map);
+  // declutter: watchtowers appear from zoom 8 (CSS keys off this class)
+  const zclass = () => el.classList.toggle('bw-zoomed-out', map.getZoom() < 8);
+  map.on('zoomend', zclass);
+  map.whenReady(zclass);
   map.setView([35.2, 40.9], 7);
   return map;
 }
@@ -82,13 +91,17 @@ export async function loadGeography(map) {
   return { layers, relabel, gazetteer, points };
 }
 
+// classify names the layer of a deployment feature: properties.layer
+// (web's own GeoJSON), else the deployment package export's "kind".
 function classify(p) {
   if (p.layer) return p.layer;
   const k = p.kind;
+  if (['border', 'sector', 'hotspot', 'zone', 'crossing'].includes(k)) return k;
+  if (k === 'sensor_footprint') return 'coverage';
   if (['wall', 'trench', 'berm', 'fence'].includes(k)) return 'barrier';
   if (['watchtower', 'post', 'qrf_base', 'drone_base'].includes(k)) return 'site';
   if (['thermal_camera', 'radar', 'ground_sensor', 'fence_sensor'].includes(k)) return 'sensor';
-  if (['restricted', 'buffer', 'hotspot', 'no_go'].includes(k)) return 'zone';
+  if (['restricted', 'buffer', 'no_go'].includes(k)) return 'zone';
   if (['open', 'restricted', 'closed'].includes(p.status)) return 'crossing';
   if (p.from_km !== undefined && p.terrain !== undefined) return 'sector';
   return 'other';
@@ -134,11 +147,14 @@ export async function loadDeployment(map, geojson) {
           .addTo(groups.barriers);
         break;
       case 'zone':
-        L.geoJSON(f, { style: { color: p.kind === 'no_go' ? '#7b3294' : '#d73027', weight: 1.5, fillOpacity: 0.08, dashArray: '4 4' } })
+        L.geoJSON(f, { style: { color: (p.zone_kind || p.kind) === 'no_go' ? '#7b3294' : '#d73027', weight: 1.5, fillOpacity: 0.08, dashArray: '4 4' } })
           .bindTooltip(p.name || p.id).addTo(groups.zones);
         break;
       case 'crossing': {
-        const m = L.circleMarker(ll, { radius: 8, color: '#000', weight: 2, fillColor: crossingColour[p.status] || '#999', fillOpacity: 1, className: 'bw-crossing' });
+        const m = L.marker(ll, {
+          icon: L.divIcon({ className: 'bw-crossing bw-crossing-' + (p.status || 'unknown'), html: '⇄', iconSize: [20, 20] }),
+          zIndexOffset: 1000, keyboard: false,
+        });
         m.bindTooltip(() => `${place(p.name)} — ${p.status}${p.hours ? ' ' + p.hours : ''}`, { direction: 'top' });
         m.addTo(groups.crossings);
         crossings.push({ name: p.name, lat: ll[0], lon: ll[1], p, m });
@@ -159,9 +175,10 @@ export async function loadDeployment(map, geojson) {
         break;
       }
       case 'coverage': {
-        const c = L.geoJSON(f, { style: { color: '#3182bd', weight: 0.8, fillColor: '#6baed6', fillOpacity: 0.12 }, interactive: false });
+        const c = L.geoJSON(f, { style: covStyle.ok, interactive: false });
         c.addTo(groups.coverage);
-        sensors.set(p.id, Object.assign(sensors.get(p.id) || {}, { cov: c }));
+        const sid = p.sensor || p.id;
+        sensors.set(sid, Object.assign(sensors.get(sid) || {}, { cov: c }));
         break;
       }
     }
@@ -183,15 +200,13 @@ export async function loadDeployment(map, geojson) {
     m.addTo(groups.kmposts);
   }
   for (const k of ['sectors', 'zones', 'coverage', 'barriers', 'border', 'kmposts', 'crossings', 'sites', 'sensors']) groups[k].addTo(map);
-  map.fitBounds(L.latLngBounds(border).pad(0.08));
+  map.fitBounds(L.latLngBounds(border).pad(0.08), { animate: false });
   const setHealth = (s) => {
     const e = sensors.get(s.id);
     if (!e) return;
     e.health = s.health;
     if (e.m) e.m.setStyle({ fillColor: healthColour[s.health] || '#999', radius: s.health === 'ok' ? 4 : 6 });
-    if (e.cov) e.cov.setStyle(s.health === 'dark'
-      ? { color: '#d73027', weight: 1.5, dashArray: '4 3', fillColor: '#d73027', fillOpacity: 0.05 }
-      : { color: '#3182bd', weight: 0.8, dashArray: null, fillColor: '#6baed6', fillOpacity: 0.12 });
+    if (e.cov) e.cov.setStyle(covStyle[s.health] || covStyle.ok);
   };
   return { groups, chain, sensors, sites, crossings, sectors, agencies, setHealth, border };
 }
