@@ -50,6 +50,10 @@ func sameOrigin(r *http.Request) bool {
 // cookie. {"username", "password"} is answered 501 until the security work
 // provides accounts.
 func (h *handler) login(w http.ResponseWriter, r *http.Request, _ Principal) {
+	if h.o.Login != nil {
+		h.o.Login.ServeHTTP(w, r)
+		return
+	}
 	if h.o.Authenticate == nil {
 		h.error(w, r, borderwatch.Errorf(borderwatch.ENOTFOUND, "sign-in is not configured on this server"))
 		return
@@ -89,6 +93,10 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request, _ Principal) {
 
 // logout serves POST /api/v1/logout: it clears the session cookie.
 func (h *handler) logout(w http.ResponseWriter, r *http.Request, _ Principal) {
+	if h.o.Logout != nil {
+		h.o.Logout.ServeHTTP(w, r)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	w.WriteHeader(http.StatusNoContent)

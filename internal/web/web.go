@@ -62,6 +62,11 @@ type Options struct {
 	// acknowledged or dismissed). nil: the state changes in the live
 	// picture only.
 	AlertAction func(ctx context.Context, p Principal, alertID string, state borderwatch.AlertState) error
+	// Login and Logout, when set, serve POST /api/v1/login and
+	// /api/v1/logout (the security work's sessions) instead of the interim
+	// API-token cookie. A login response may carry "csrf_token": the UI
+	// then sends it as the X-CSRF-Token header on every POST.
+	Login, Logout http.Handler
 	// MaxBodyBytes bounds a POST body (default 4 MiB); MaxBatch bounds the
 	// observations in one POST (default 10,000).
 	MaxBodyBytes int64

@@ -669,3 +669,25 @@ func TestLoginSetsSessionCookie(t *testing.T) {
 		}
 	})
 }
+
+func TestLoginLogoutHooks(t *testing.T) {
+	var hits []string
+	hook := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits = append(hits, name)
+			w.WriteHeader(http.StatusTeapot)
+		})
+	}
+	h, err := New(Options{Live: newTestPicture(), Authenticate: bearerAuth, Login: hook("login"), Logout: hook("logout")})
+	must(t, err)
+	for _, path := range []string{"/api/v1/login", "/api/v1/logout"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", path, strings.NewReader(`{}`)))
+		if rec.Code != http.StatusTeapot {
+			t.Fatalf("%s: status %d, want the hook's 418", path, rec.Code)
+		}
+	}
+	if strings.Join(hits, ",") != "login,logout" {
+		t.Fatalf("hooks called %v", hits)
+	}
+}

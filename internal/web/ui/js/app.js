@@ -6,7 +6,7 @@
 import { t, place, apply, setLanguage, language, onLanguage, num, age } from './i18n.js';
 import { createMap, loadGeography, loadDeployment } from './basemap.js';
 import { LiveStore, LiveLayer } from './symbols.js';
-import { Stream } from './stream.js';
+import { Stream, post } from './stream.js';
 import { distance, bearing, formatDistance } from './geodesy.js';
 
 const L = window.L;
@@ -26,6 +26,8 @@ apply(document);
 async function start() {
   const me = await fetch('api/v1/me');
   if (me.status === 401) { location.href = 'login.html'; return; }
+  const who = await me.json().catch(() => ({}));
+  if (who.csrf_token) sessionStorage.setItem('bw.csrf', who.csrf_token);
 
   const map = createMap($('map'));
   bw.map = map;
@@ -152,7 +154,7 @@ async function start() {
   }
   async function alertAction(action) {
     if (!selectedAlert) return;
-    const r = await fetch(`api/v1/alerts/${encodeURIComponent(selectedAlert)}/${action}`, { method: 'POST' });
+    const r = await post(`api/v1/alerts/${encodeURIComponent(selectedAlert)}/${action}`);
     if (!r.ok) {
       const e = await r.json().catch(() => ({}));
       toast(t('toast.failed') + ((e.error && e.error.message) || r.status));

@@ -21,7 +21,12 @@ form.onsubmit = async (e) => {
   const token = form.token.value.trim();
   const body = JSON.stringify(token ? { token } : { username: form.username.value, password: form.password.value });
   const r = await fetch('api/v1/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
-  if (r.ok) { location.href = './'; return; }
+  if (r.ok) {
+    const p = await r.json().catch(() => ({}));
+    if (p.csrf_token) sessionStorage.setItem('bw.csrf', p.csrf_token);
+    location.href = './';
+    return;
+  }
   if (r.status === 404 || r.status === 405) {
     const a = document.createElement('a'); a.href = './'; a.textContent = t('login.noauth');
     msg.appendChild(a);

@@ -4,6 +4,14 @@
 // viewport change is POSTed to the open stream; if that stream is gone the
 // client reopens with the new viewport and its last event id.
 
+// post sends a JSON POST with the session's CSRF token, if it has one.
+export function post(url, body) {
+  const headers = { 'Content-Type': 'application/json' };
+  const csrf = sessionStorage.getItem('bw.csrf');
+  if (csrf) headers['X-CSRF-Token'] = csrf;
+  return fetch(url, { method: 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
 export class Stream {
   constructor({ onBatch, onState, hz = 2 }) {
     this.onBatch = onBatch; this.onState = onState; this.hz = hz;
@@ -48,9 +56,7 @@ export class Stream {
     this.bbox = bbox;
     if (!this.id) return;
     try {
-      const r = await fetch('api/v1/stream/' + this.id + '/view', {
-        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ bbox }),
-      });
+      const r = await post('api/v1/stream/' + this.id + '/view', { bbox });
       if (r.status === 404) this.open(bbox);
     } catch (e) {
       // the EventSource reports the outage; it reopens with this.bbox
