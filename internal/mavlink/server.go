@@ -42,8 +42,9 @@ type Options struct {
 	// Now is the clock for all state times; default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
-	// Metrics is the registry the server's counters go into; nil keeps
-	// them private (Stats still works).
+	// Metrics is the registry the server's counters go into (one Server
+	// per registry: the names are fixed); nil keeps them private (Stats
+	// still works).
 	Metrics *metrics.Registry
 	// Label is put on every observation (the agency owning the drones).
 	Label borderwatch.Label
