@@ -181,3 +181,35 @@ func BenchmarkEncodeDecode(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReadObservations measures replay: reading back and decoding
+// observation batches from the start of the stream. One op is one
+// observation.
+func BenchmarkReadObservations(b *testing.B) {
+	l := openEmbedded(b, b.TempDir(), func(o *natsbus.Options) { o.NoSync = true })
+	defer l.Close()
+	ctx := context.Background()
+	batch := sampleObs("r", 512)
+	for n := 0; n < b.N; n += len(batch) {
+		if err := l.AppendObservations(ctx, "s"+strconv.Itoa(n%3), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	got := 0
+	if err := l.ReadObservations(ctx, natsbus.ReadOptions{}, func(m natsbus.Msg, obs []borderwatch.Observation) error {
+		got += len(obs)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	if got < b.N {
+		b.Fatalf("read %d of %d", got, b.N)
+	}
+	b.ReportMetric(float64(got)/el.Seconds(), "obs/s")
+	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(got), "cpu-ns/obs")
+}

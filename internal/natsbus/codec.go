@@ -211,6 +211,9 @@ func DecodeObservations(data []byte, dst []borderwatch.Observation) ([]borderwat
 		return dst, fmt.Errorf("%w: version %d, want %d", ErrBadBatch, data[len(batchMagic)], batchVersion)
 	}
 	off := batchHeader
+	// Shared across the batch: interned strings (sources, agencies repeat)
+	// and a slab for positions, so a record costs few allocations.
+	var sh shared
 	for off < len(data) {
 		n, k := binary.Uvarint(data[off:])
 		if k <= 0 || n > uint64(len(data)-off-k) {
@@ -218,7 +221,7 @@ func DecodeObservations(data []byte, dst []borderwatch.Observation) ([]borderwat
 		}
 		off += k
 		dst = append(dst, borderwatch.Observation{})
-		d := decoder{b: data[off : off+int(n)]}
+		d := decoder{b: data[off : off+int(n)], sh: &sh}
 		d.body(&dst[len(dst)-1])
 		if d.err {
 			return dst[:len(dst)-1], fmt.Errorf("%w: record at offset %d", ErrBadBatch, off)
@@ -248,6 +251,43 @@ func CountObservations(data []byte) (int, error) {
 type decoder struct {
 	b   []byte
 	err bool
+	sh  *shared
+}
+
+type shared struct {
+	strs map[string]string
+	pos  []borderwatch.LatLon
+}
+
+// intern returns b as a string, reusing an earlier copy of equal bytes.
+func (d *decoder) intern() string {
+	b := d.bytes()
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > 64 {
+		return string(b)
+	}
+	if d.sh.strs == nil {
+		d.sh.strs = make(map[string]string, 16)
+	}
+	if s, ok := d.sh.strs[string(b)]; ok {
+		return s
+	}
+	if len(d.sh.strs) >= 1024 {
+		return string(b)
+	}
+	s := string(b)
+	d.sh.strs[s] = s
+	return s
+}
+
+func (d *decoder) latLon(lat, lon float64) *borderwatch.LatLon {
+	if len(d.sh.pos) == cap(d.sh.pos) {
+		d.sh.pos = make([]borderwatch.LatLon, 0, 64)
+	}
+	d.sh.pos = append(d.sh.pos, borderwatch.LatLon{Lat: lat, Lon: lon})
+	return &d.sh.pos[len(d.sh.pos)-1]
 }
 
 func (d *decoder) uvarint() uint64 {
@@ -353,10 +393,11 @@ func (d *decoder) body(o *borderwatch.Observation) {
 	flags := d.uvarint()
 	o.ID = d.str()
 	o.Time = d.time()
-	o.Source.ID = d.str()
+	o.Source.ID = d.intern()
 	o.Source.Kind = d.kind()
 	if flags&flagPos != 0 {
-		o.Position = &borderwatch.LatLon{Lat: d.f64(), Lon: d.f64()}
+		lat := d.f64()
+		o.Position = d.latLon(lat, d.f64())
 	}
 	if flags&flagCov != 0 {
 		o.Cov = borderwatch.Cov2{EE: d.f64(), EN: d.f64(), NN: d.f64()}
@@ -379,7 +420,7 @@ func (d *decoder) body(o *borderwatch.Observation) {
 	o.Friendly = flags&flagFriendly != 0
 	o.Exercise = flags&flagExercise != 0
 	if flags&flagUnit != 0 {
-		o.UnitID = d.str()
+		o.UnitID = d.intern()
 	}
 	if flags&flagStale != 0 {
 		o.Stale = d.time()
@@ -397,7 +438,7 @@ func (d *decoder) body(o *borderwatch.Observation) {
 			o.Attrs[k] = d.str()
 		}
 	}
-	o.Label.Owner = borderwatch.Agency(d.bytes())
+	o.Label.Owner = borderwatch.Agency(d.intern())
 	if n := d.uvarint(); n > 0 {
 		if n > uint64(len(d.b)) {
 			d.err = true
@@ -405,7 +446,7 @@ func (d *decoder) body(o *borderwatch.Observation) {
 		}
 		o.Label.ReleasableTo = make([]borderwatch.Agency, n)
 		for i := range o.Label.ReleasableTo {
-			o.Label.ReleasableTo[i] = borderwatch.Agency(d.bytes())
+			o.Label.ReleasableTo[i] = borderwatch.Agency(d.intern())
 		}
 	}
 	o.Label.Handling = d.str()
