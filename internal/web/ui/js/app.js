@@ -61,7 +61,7 @@ async function start() {
   let alertsDirty = false, seenCritical = new Set(), firstBatch = true;
 
   function applyBatch(b) {
-    if (b.reset) { for (const s of Object.values(stores)) s.clear(); alerts.clear(); alertsDirty = true; }
+    if (b.reset) { bw.resets = (bw.resets || 0) + 1; for (const s of Object.values(stores)) s.clear(); alerts.clear(); alertsDirty = true; }
     for (const c of b.changes) {
       const store = c.kind === 'track' ? stores.tracks : c.kind === 'unit' ? stores.units : c.kind === 'drone' ? stores.drones : null;
       if (store) {
