@@ -133,9 +133,11 @@ func (l *Log) AppendObservations(ctx context.Context, sector string, obs []borde
 }
 
 // AppendObservationsAsync appends obs like AppendObservations but returns
-// at once; done (which may be nil) is called exactly once, from the log's
-// goroutine, when every observation is durable or has failed. done must
-// not block. obs is not retained after the call returns.
+// at once; done (which may be nil) is called exactly once: from the log's
+// goroutine when every observation is durable or has failed, or before
+// AppendObservationsAsync returns if obs is refused up front (invalid
+// sector, oversize observation, closed log). done must not block. obs is
+// not retained after the call returns.
 func (l *Log) AppendObservationsAsync(sector string, obs []borderwatch.Observation, done func(error)) {
 	if len(obs) == 0 {
 		if done != nil {
