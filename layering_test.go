@@ -20,6 +20,12 @@ func TestLayering(t *testing.T) {
 		"./internal/dispatch",
 		"./internal/camera",
 		"./internal/layout",
+		"./internal/live",
+		"./internal/replay",
+		"./internal/export",
+		"./internal/ingest",
+		"./internal/sim",
+		"./internal/exercise",
 	}
 	forbidden := []string{
 		"net/http", "database/sql", "os/exec",

@@ -27,6 +27,7 @@ func (s *Server) handler() (http.Handler, error) {
 		},
 		Authenticate: s.authenticate,
 		Now:          s.opts.Now,
+		Context:      s.streamCtx,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: web: %w", err)

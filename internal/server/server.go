@@ -55,6 +55,10 @@ type Server struct {
 
 	httpSrv *http.Server
 	httpLn  net.Listener
+	// streamCtx ends the web's long-lived streams before the HTTP server
+	// shuts down (Shutdown waits for them otherwise).
+	streamCtx    context.Context
+	cancelStream context.CancelFunc
 
 	apiToken, apiTokenPath string
 
@@ -131,6 +135,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
+	s.streamCtx, s.cancelStream = context.WithCancel(runCtx)
 
 	if s.opts.HTTPAddr != "" {
 		if s.apiToken, s.apiTokenPath, err = s.secret(s.opts.APITokenFile, "api-token"); err != nil {
@@ -575,6 +580,9 @@ func (s *Server) stopLocked(ctx context.Context) error {
 	}
 	s.stopped = true
 	var errs []error
+	if s.cancelStream != nil {
+		s.cancelStream()
+	}
 	if s.httpSrv != nil {
 		if err := s.httpSrv.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
