@@ -18,10 +18,10 @@ type Rates struct {
 	// InfiltratorNightShare is the share of groups that cross at night.
 	InfiltratorNightShare float64
 	// SmugglingRunsPerDay counts smuggling runs ("smuggling daily").
-	SmugglingRunsPerDay   float64
-	SmugglingNightShare   float64
-	HerdsPerDay           float64
-	TrafficPerHour        float64 // vehicles per hour through each open official crossing (half at de-facto ones)
+	SmugglingRunsPerDay float64
+	SmugglingNightShare float64
+	HerdsPerDay         float64
+	TrafficPerHour      float64 // vehicles per hour through each open official crossing (half at de-facto ones)
 	// False alarms per sensor per hour, by kind.
 	CameraFalseAlarmsPerHour, RadarFalseAlarmsPerHour, GroundFalseAlarmsPerHour float64
 	// Mean time between failures and to repair of a sensor, and of a

@@ -25,9 +25,9 @@ type sensor struct {
 	hx, hy  float64 // unit vector of the heading (east, north)
 	cosHalf float64 // cosine of the half field of view
 	// every is the minimum time between reports about one actor (0: every step).
-	every time.Duration
-	site  *outage
-	own   outage
+	every  time.Duration
+	site   *outage
+	own    outage
 	faRate float64 // false alarms per second
 	nextFA time.Time
 	// A false alarm being reported: a few scans at one spot.

@@ -29,8 +29,8 @@ type Sim struct {
 
 	sectors   []borderwatch.Sector // by FromKm
 	hotspots  []borderwatch.Hotspot
-	sensors   []*sensor   // by km
-	near, far []*sensor   // split by reach, each by km
+	sensors   []*sensor // by km
+	near, far []*sensor // split by reach, each by km
 	sites     map[string]*outage
 	weak      []float64 // trench weak points (km) where vehicles cross fast
 	gaps      [][2]float64

@@ -7,4 +7,6 @@ import (
 	"github.com/borderwatch/borderwatch/internal/rules"
 )
 
-func sunElevation(p borderwatch.LatLon, t time.Time) float64 { return rules.SunElevation(p.Lat, p.Lon, t) }
+func sunElevation(p borderwatch.LatLon, t time.Time) float64 {
+	return rules.SunElevation(p.Lat, p.Lon, t)
+}
