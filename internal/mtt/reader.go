@@ -366,6 +366,29 @@ func (p *parser) escaped(start int) ([]byte, error) {
 	return p.str, nil
 }
 
+// skipString skips a string starting at the quote under p.i.
+func (p *parser) skipString() error {
+	j := p.i + 1
+	for {
+		k := bytes.IndexByte(p.b[j:], '"')
+		if k < 0 {
+			p.i = len(p.b)
+			return p.errorf("unterminated string")
+		}
+		j += k
+		// An odd number of backslashes before the quote escapes it.
+		n := 0
+		for b := j - 1; b > p.i && p.b[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
+			p.i = j + 1
+			return nil
+		}
+		j++
+	}
+}
+
 func (p *parser) number() (float64, error) {
 	p.ws()
 	start := p.i
@@ -401,8 +424,15 @@ func (p *parser) skip() error {
 		_, err := p.string()
 		return err
 	case c == '{' || c == '[':
+		// Jump from bracket to bracket or quote; strings are skipped with
+		// IndexByte. The structure inside is not validated (it is skipped).
 		depth := 0
 		for p.i < len(p.b) {
+			k := bytes.IndexAny(p.b[p.i:], "\"[]{}")
+			if k < 0 {
+				break
+			}
+			p.i += k
 			switch p.b[p.i] {
 			case '{', '[':
 				depth++
@@ -413,13 +443,14 @@ func (p *parser) skip() error {
 					return nil
 				}
 			case '"':
-				if _, err := p.string(); err != nil {
+				if err := p.skipString(); err != nil {
 					return err
 				}
 				continue
 			}
 			p.i++
 		}
+		p.i = len(p.b)
 		return p.errorf("unterminated %q", c)
 	case c == 't' || c == 'f' || c == 'n':
 		for _, lit := range []string{"true", "false", "null"} {

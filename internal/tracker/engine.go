@@ -543,11 +543,16 @@ func (e *Engine) predict(t float64, covered func(x, y float64) bool) {
 	// Most tracks were updated at the previous scan: share their survival.
 	scanDT := t - e.prev
 	scanSurvival := math.Pow(e.cfg.Survival, scanDT)
+	scanSwitch := e.switchProb(scanDT)
 	e.parallel(len(e.tracks), func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			tr := &e.tracks[i]
 			dt := t - tr.t
-			e.predictTrack(tr, dt, nm)
+			sw := scanSwitch
+			if dt != scanDT {
+				sw = -1
+			}
+			e.predictTrackSw(tr, dt, nm, sw)
 			tr.t = t
 			tr.xc, tr.pc = tr.combinedPos(nm)
 			surv := scanSurvival
@@ -564,9 +569,21 @@ func (e *Engine) predict(t float64, covered func(x, y float64) bool) {
 }
 
 func (e *Engine) predictTrack(tr *track, dt float64, nm int) {
+	e.predictTrackSw(tr, dt, nm, -1)
+}
+
+// switchProb is the probability of having switched model after dt seconds
+// (symmetric two-state Markov chain).
+func (e *Engine) switchProb(dt float64) float64 { return 0.5 * (1 - math.Exp(-2*e.cfg.Switch*dt)) }
+
+// predictTrackSw is predictTrack with the switching probability given
+// (negative: compute it).
+func (e *Engine) predictTrackSw(tr *track, dt float64, nm int, sw float64) {
 	if nm == 2 && dt > 0 {
 		// IMM mixing with a symmetric switching probability.
-		sw := 0.5 * (1 - math.Exp(-2*e.cfg.Switch*dt))
+		if sw < 0 {
+			sw = e.switchProb(dt)
+		}
 		c0 := (1-sw)*tr.mu[0] + sw*tr.mu[1]
 		c1 := sw*tr.mu[0] + (1-sw)*tr.mu[1]
 		x0, p0 := mix2(&tr.x[0], &tr.x[1], &tr.p[0], &tr.p[1], (1-sw)*tr.mu[0]/c0, sw*tr.mu[1]/c0)

@@ -452,3 +452,31 @@ func TestClassFusion(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSectorObserve measures the live path: observations in WGS84 in,
+// borderwatch.Tracks out, 1000 walkers reported by one radar each second.
+func BenchmarkSectorObserve(b *testing.B) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	s, err := NewSector(SectorOptions{ID: "S1", Origin: origin})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 1000
+	xs := make([][2]float64, n)
+	for i := range xs {
+		xs[i] = [2]float64{rng.Float64() * 20000, rng.Float64() * 20000}
+	}
+	batch := make([]borderwatch.Observation, n)
+	b.ReportAllocs()
+	k := 0.0
+	for b.Loop() {
+		for i := range batch {
+			batch[i] = detect(rng, "radar", k, xs[i][0]+1.4*k, xs[i][1], 5)
+		}
+		if _, err := s.Observe(batch); err != nil {
+			b.Fatal(err)
+		}
+		k++
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "observations/s")
+}
