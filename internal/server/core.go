@@ -158,6 +158,9 @@ func (c *core) units(obs []borderwatch.Observation) {
 		}
 		us = append(us, u)
 		c.rules.CheckIn(o.UnitID, o.Time)
+		if c.s.resp != nil {
+			c.s.resp.unitReport(o.UnitID, *o.Position, o.Time)
+		}
 	}
 	if len(us) > 0 {
 		_ = c.s.live.PutUnits(us...)
@@ -210,6 +213,9 @@ func (c *core) alerts(evs []rules.Event, arrived time.Time) {
 			continue
 		}
 		a := ev.Alert
+		if ev.Type != rules.EventCleared && c.s.resp != nil {
+			c.s.resp.alert(&a)
+		}
 		_ = c.s.live.PutAlerts(a)
 		if c.s.cot != nil && ev.Type != rules.EventCleared {
 			m := cot.FromAlert(&a, 30*time.Minute)
@@ -243,6 +249,7 @@ type logItem struct {
 const (
 	typeTrackBatch = "track_batch" // []borderwatch.Track
 	typeAlertEvent = "alert"       // rules.Event
+	typeIncident   = "incident"    // borderwatch.Incident
 )
 
 func newWriter(s *Server) *writer {

@@ -109,6 +109,14 @@ func (s *Server) apply(m natsbus.Msg, tracks *[]borderwatch.Track, recs *[]store
 		pos := a.Position
 		*recs = append(*recs, store.Record{Kind: store.KindAlert, ID: a.ID, Sector: a.Sector, Time: m.Time,
 			Position: &pos, Label: a.Label, Exercise: a.Exercise, Doc: doc})
+	case typeIncident:
+		var in borderwatch.Incident
+		if err := json.Unmarshal(m.Data, &in); err != nil {
+			return err
+		}
+		pos := in.Position
+		*recs = append(*recs, store.Record{Kind: store.KindIncident, ID: in.ID, Sector: in.Sector, Time: m.Time,
+			Position: &pos, Label: in.Label, Exercise: in.Exercise, Doc: m.Data})
 	}
 	return nil
 }

@@ -50,6 +50,7 @@ type Server struct {
 	store store.Store
 	core  *core
 	out   *writer
+	resp  *response
 	cot   *cot.Server
 	mav   *mavlink.Server
 
@@ -177,6 +178,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	}
 	s.out = newWriter(s)
 	s.core = newCore(s, router, eng, s.out)
+	if s.resp, err = newResponse(s); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if err := s.resp.restore(runCtx); err != nil {
+		return fmt.Errorf("server: restore incidents: %w", err)
+	}
 
 	if err := s.startCoT(runCtx); err != nil {
 		return err
@@ -198,6 +205,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.goRun("core-log", func() error { return s.core.readLog(runCtx, s.opts.Now().Add(-2*time.Minute)) })
 	s.goRun("project-tracks", func() error { return s.project(runCtx, natsbus.StreamTracks) })
 	s.goRun("project-alerts", func() error { return s.project(runCtx, natsbus.StreamAlerts) })
+	s.goRun("project-incidents", func() error { return s.project(runCtx, natsbus.StreamIncidents) })
 	if s.mav != nil {
 		s.goRun("drones", func() error { s.pollDrones(runCtx); return nil })
 	}
