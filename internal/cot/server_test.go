@@ -590,3 +590,50 @@ func TestServerReplaysLatestSA(t *testing.T) {
 		t.Fatalf("replayed %s at lat %v, want phone-1 at 36", r.ev.UID, r.ev.Point.Lat)
 	}
 }
+
+// TestServerBusyConnectionKeepsOrder sends reads big enough to be decoded
+// on two goroutines and checks that observations, relays and replies keep
+// message order.
+func TestServerBusyConnectionKeepsOrder(t *testing.T) {
+	k := newSink()
+	clk := newClock(captureTime(t))
+	s := startServer(t, Options{Handler: k.handle, Now: clk.Now, NoNegotiate: true, MaxBatch: 50})
+	c := dial(t, s)
+	const n = 600
+	var stream []byte
+	for i := range n {
+		ev := testEvent("u"+itoa(i), "a-f-G-U-C", clk.Now())
+		if i == 10 || i == 590 {
+			ev.UID = "phone"
+			ev.Point.Lat = float64(i) / 10
+		}
+		stream = AppendXMLFrame(stream, &ev)
+		if i == 300 {
+			stream = append(stream, readCapture(t, "ping.xml")...)
+		}
+	}
+	c.send(stream)
+	for i := range n {
+		o := k.next(t)
+		want := "u" + itoa(i)
+		if i == 10 || i == 590 {
+			want = "phone"
+		}
+		if o.Source.ID != want {
+			t.Fatalf("observation %d from %s, want %s", i, o.Source.ID, want)
+		}
+	}
+	if r := c.next(); r.ev.Type != TypePong {
+		t.Fatalf("got %s, want the pong", r.ev.Type)
+	}
+	late := dial(t, s)
+	for {
+		r := late.next()
+		if r.ev.UID == "phone" {
+			if r.ev.Point.Lat != 59 {
+				t.Fatalf("replayed phone at lat %v, want the later report (59)", r.ev.Point.Lat)
+			}
+			break
+		}
+	}
+}
