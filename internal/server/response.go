@@ -260,7 +260,7 @@ func (r *response) dispatch(ctx context.Context, id, unitID, droneID, actor stri
 }
 
 // droneAltM is the height above home a tasked drone loiters at.
-const droneAltM = 120
+const droneAltM = 120.0
 
 // taskEvent is the CoT task sent to a unit's phones: a go-to waypoint at
 // the incident, addressed to the unit (marti dest) with the task in the
