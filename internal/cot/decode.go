@@ -25,6 +25,35 @@ type Decoder struct {
 	scratch []byte
 	raw     []byte
 	prev    Event
+	strs    map[string]string // interned strings, see intern
+	strLen  int               // bytes held by strs
+}
+
+// Interning bounds: a connection relaying many phones (a gateway, a
+// federated server) repeats the same uids, callsigns and detail XML, so a
+// small per-decoder table turns most string allocations into lookups.
+const (
+	maxInternedBytes = 128 << 10 // per decoder, so per connection
+	maxInternedLen   = 512
+)
+
+// intern returns b as a string, from the decoder's table when it has
+// been seen recently.
+func (d *Decoder) intern(b []byte) string {
+	if len(b) > maxInternedLen {
+		return string(b)
+	}
+	if s, ok := d.strs[string(b)]; ok {
+		return s
+	}
+	if d.strs == nil || d.strLen+len(b) > maxInternedBytes {
+		d.strs = make(map[string]string, 256)
+		d.strLen = 0
+	}
+	s := string(b)
+	d.strs[s] = s
+	d.strLen += len(s)
+	return s
 }
 
 // attr locates one attribute in the message by offsets (no pointers, so
@@ -138,7 +167,7 @@ func (d *Decoder) Decode(data []byte, ev *Event) error {
 		if string(d.raw) == d.prev.Detail.XML {
 			ev.Detail.XML = d.prev.Detail.XML
 		} else {
-			ev.Detail.XML = string(d.raw)
+			ev.Detail.XML = d.intern(d.raw)
 		}
 	}
 	if ev.UID == "" || ev.Type == "" {
@@ -577,7 +606,7 @@ func (d *Decoder) str(v []byte, old string) (string, error) {
 		if !validChars(v) {
 			return "", ReasonBadChar
 		}
-		return string(v), nil
+		return d.intern(v), nil
 	}
 	var err error
 	d.scratch, err = appendUnescape(d.scratch[:0], v)
