@@ -48,6 +48,10 @@ if [ -z "${BORDERWATCH_TEST_POSTGRES_URL:-}" ]; then
   export BORDERWATCH_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pgport/postgres?sslmode=disable"
 fi
 
+# The node-mavlink drone emulator used by the MAVLink and end-to-end tests.
+emu=internal/mavlink/testdata/emulator
+[ -f "$emu/node_modules/node-mavlink/package.json" ] || (cd "$emu" && npm ci --no-audit --no-fund --loglevel=error)
+
 pkgs=("$@"); [ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
 echo "test.sh: go vet"
 go vet ./...
