@@ -297,15 +297,15 @@ func (d *Decoder) cotEvent(b []byte, ev *Event) error {
 		}
 		switch field {
 		case 1:
-			ev.Type = pstr(v, p.Type)
+			ev.Type = d.pstr(v, p.Type)
 		case 2:
-			ev.Access = pstr(v, p.Access)
+			ev.Access = d.pstr(v, p.Access)
 		case 3:
-			ev.QoS = pstr(v, p.QoS)
+			ev.QoS = d.pstr(v, p.QoS)
 		case 4:
-			ev.Opex = pstr(v, p.Opex)
+			ev.Opex = d.pstr(v, p.Opex)
 		case 5:
-			ev.UID = pstr(v, p.UID)
+			ev.UID = d.pstr(v, p.UID)
 		case 6, 7, 8:
 			t, err := fromMillis(v)
 			if err != nil {
@@ -320,7 +320,7 @@ func (d *Decoder) cotEvent(b []byte, ev *Event) error {
 				ev.Stale = t
 			}
 		case 9:
-			ev.How = pstr(v, p.How)
+			ev.How = d.pstr(v, p.How)
 		case 10:
 			ev.Point.Lat = f64(v)
 		case 11:
@@ -334,9 +334,9 @@ func (d *Decoder) cotEvent(b []byte, ev *Event) error {
 		case 15:
 			detail, haveDetail = v, true
 		case 16:
-			ev.Caveat = pstr(v, p.Caveat)
+			ev.Caveat = d.pstr(v, p.Caveat)
 		case 17:
-			ev.ReleasableTo = pstr(v, p.ReleasableTo)
+			ev.ReleasableTo = d.pstr(v, p.ReleasableTo)
 		}
 	}
 	if haveDetail {
@@ -383,7 +383,7 @@ func (d *Decoder) detailProto(b []byte, ev *Event) error {
 			if string(d.raw) == p.XML {
 				det.XML = p.XML
 			} else {
-				det.XML = string(d.raw)
+				det.XML = d.intern(d.raw)
 			}
 		}
 	}
@@ -438,25 +438,25 @@ func (d *Decoder) detailField(det *Detail, msg, f, wire int, v []byte) error {
 	}
 	switch msg*10 + f {
 	case 21:
-		det.Contact.Endpoint = pstr(v, p.Contact.Endpoint)
+		det.Contact.Endpoint = d.pstr(v, p.Contact.Endpoint)
 	case 22:
-		det.Contact.Callsign = pstr(v, p.Contact.Callsign)
+		det.Contact.Callsign = d.pstr(v, p.Contact.Callsign)
 	case 31:
-		det.Group.Name = pstr(v, p.Group.Name)
+		det.Group.Name = d.pstr(v, p.Group.Name)
 	case 32:
-		det.Group.Role = pstr(v, p.Group.Role)
+		det.Group.Role = d.pstr(v, p.Group.Role)
 	case 41:
-		det.PrecisionLocation.GeoPointSrc = pstr(v, p.PrecisionLocation.GeoPointSrc)
+		det.PrecisionLocation.GeoPointSrc = d.pstr(v, p.PrecisionLocation.GeoPointSrc)
 	case 42:
-		det.PrecisionLocation.AltSrc = pstr(v, p.PrecisionLocation.AltSrc)
+		det.PrecisionLocation.AltSrc = d.pstr(v, p.PrecisionLocation.AltSrc)
 	case 61:
-		det.Takv.Device = pstr(v, p.Takv.Device)
+		det.Takv.Device = d.pstr(v, p.Takv.Device)
 	case 62:
-		det.Takv.Platform = pstr(v, p.Takv.Platform)
+		det.Takv.Platform = d.pstr(v, p.Takv.Platform)
 	case 63:
-		det.Takv.OS = pstr(v, p.Takv.OS)
+		det.Takv.OS = d.pstr(v, p.Takv.OS)
 	case 64:
-		det.Takv.Version = pstr(v, p.Takv.Version)
+		det.Takv.Version = d.pstr(v, p.Takv.Version)
 	}
 	return nil
 }
@@ -511,15 +511,15 @@ func fromMillis(v []byte) (time.Time, error) {
 
 func f64(v []byte) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(v)) }
 
-func pstr(v []byte, old string) string {
+func (d *Decoder) pstr(v []byte, old string) string {
 	if string(v) == old {
 		return old
 	}
 	if !validChars(v) {
-		// Flagged by DecodeProto through checkStrings.
+		// Flagged by DecodeProto through hasBadString.
 		return badString
 	}
-	return string(v)
+	return d.intern(v)
 }
 
 // badString marks a protobuf string XML cannot carry.
