@@ -122,14 +122,16 @@ func (d *Decoder) Decode(topic string, payload []byte, dst []borderwatch.Observa
 
 // TopicCamera returns the camera id a topic names, "" if none.
 func TopicCamera(topic string) string {
-	levels := strings.SplitN(topic, "/", 4)
+	l0, rest, _ := strings.Cut(topic, "/")
+	l1, rest, _ := strings.Cut(rest, "/")
+	l2, _, _ := strings.Cut(rest, "/")
 	switch {
-	case len(levels) >= 3 && levels[0] == "borderwatch" && levels[1] == "cameras":
-		return levels[2]
-	case len(levels) >= 3 && levels[0] == "axis" && levels[2] == "event":
-		return levels[1]
-	case len(levels) >= 2 && levels[1] == "onvif-ej":
-		return levels[0]
+	case l0 == "borderwatch" && l1 == "cameras":
+		return l2
+	case l0 == "axis" && l2 == "event":
+		return l1
+	case l1 == "onvif-ej":
+		return l0
 	}
 	return ""
 }
@@ -172,7 +174,7 @@ func (x *det) attr(k, v string) {
 		return
 	}
 	if x.attrs == nil {
-		x.attrs = make(map[string]string, 4)
+		x.attrs = make(map[string]string, 8)
 	}
 	x.attrs[k] = v
 }

@@ -221,8 +221,9 @@ func parseDetection(s *scanner, j *detectionJSON) {
 				j.Attributes = make(map[string]json.RawMessage, 4)
 			}
 			s.object(func(k []byte) {
-				key := string(k)
-				j.Attributes[key] = append(json.RawMessage(nil), s.raw()...)
+				// The value aliases the payload: canonical() turns it into
+				// a string before Decode returns.
+				j.Attributes[string(k)] = s.raw()
 			})
 		default:
 			s.skip()
