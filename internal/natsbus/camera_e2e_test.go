@@ -12,7 +12,7 @@ import (
 )
 
 // TestMQTTCameraShapes publishes each camera sample (internal/camera's
-// testdata) with mosquitto_pub on the topic a real device would use, and
+// testdata) with Debian's MQTT client on the topic a real device would use, and
 // checks that each arrives in the log decoded by internal/camera: topic
 // mapping, publish permissions and decoding together.
 func TestMQTTCameraShapes(t *testing.T) {
