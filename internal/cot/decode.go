@@ -60,6 +60,7 @@ func (d *Decoder) intern(b []byte) string {
 // filling the reused slice costs no GC write barriers).
 type attr struct {
 	n0, n1, v0, v1 int32
+	amp            bool // the value holds an entity
 }
 
 // DecodeXML decodes one CoT XML message into ev with a fresh Decoder.
@@ -183,13 +184,13 @@ func (d *Decoder) eventAttrs(ev *Event) error {
 		a := d.s.view(at)
 		switch string(a.name) {
 		case "version":
-			ev.Version, err = d.str(a.value, p.Version)
+			ev.Version, err = d.astr(a, p.Version)
 		case "uid":
-			ev.UID, err = d.str(a.value, p.UID)
+			ev.UID, err = d.astr(a, p.UID)
 		case "type":
-			ev.Type, err = d.str(a.value, p.Type)
+			ev.Type, err = d.astr(a, p.Type)
 		case "how":
-			ev.How, err = d.str(a.value, p.How)
+			ev.How, err = d.astr(a, p.How)
 		case "time":
 			ev.Time, err = timeAttr(a.value)
 		case "start":
@@ -197,15 +198,15 @@ func (d *Decoder) eventAttrs(ev *Event) error {
 		case "stale":
 			ev.Stale, err = timeAttr(a.value)
 		case "access":
-			ev.Access, err = d.str(a.value, p.Access)
+			ev.Access, err = d.astr(a, p.Access)
 		case "qos":
-			ev.QoS, err = d.str(a.value, p.QoS)
+			ev.QoS, err = d.astr(a, p.QoS)
 		case "opex":
-			ev.Opex, err = d.str(a.value, p.Opex)
+			ev.Opex, err = d.astr(a, p.Opex)
 		case "caveat":
-			ev.Caveat, err = d.str(a.value, p.Caveat)
+			ev.Caveat, err = d.astr(a, p.Caveat)
 		case "releasableTo":
-			ev.ReleasableTo, err = d.str(a.value, p.ReleasableTo)
+			ev.ReleasableTo, err = d.astr(a, p.ReleasableTo)
 		}
 		if err != nil {
 			return err
@@ -425,10 +426,10 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 			a := d.s.view(at)
 			switch string(a.name) {
 			case "callsign":
-				det.Contact.Callsign, err = d.str(a.value, p.Contact.Callsign)
+				det.Contact.Callsign, err = d.astr(a, p.Contact.Callsign)
 				n++
 			case "endpoint":
-				det.Contact.Endpoint, err = d.str(a.value, p.Contact.Endpoint)
+				det.Contact.Endpoint, err = d.astr(a, p.Contact.Endpoint)
 				n++
 				exact = exact && len(a.value) > 0
 			default:
@@ -445,10 +446,10 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 			a := d.s.view(at)
 			switch string(a.name) {
 			case "name":
-				det.Group.Name, err = d.str(a.value, p.Group.Name)
+				det.Group.Name, err = d.astr(a, p.Group.Name)
 				n++
 			case "role":
-				det.Group.Role, err = d.str(a.value, p.Group.Role)
+				det.Group.Role, err = d.astr(a, p.Group.Role)
 				n++
 			}
 			if err != nil {
@@ -462,10 +463,10 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 			a := d.s.view(at)
 			switch string(a.name) {
 			case "geopointsrc":
-				det.PrecisionLocation.GeoPointSrc, err = d.str(a.value, p.PrecisionLocation.GeoPointSrc)
+				det.PrecisionLocation.GeoPointSrc, err = d.astr(a, p.PrecisionLocation.GeoPointSrc)
 				n++
 			case "altsrc":
-				det.PrecisionLocation.AltSrc, err = d.str(a.value, p.PrecisionLocation.AltSrc)
+				det.PrecisionLocation.AltSrc, err = d.astr(a, p.PrecisionLocation.AltSrc)
 				n++
 			}
 			if err != nil {
@@ -496,16 +497,16 @@ func (d *Decoder) child(det *Detail, name, inner []byte, empty, textOnly bool) (
 			a := d.s.view(at)
 			switch string(a.name) {
 			case "device":
-				det.Takv.Device, err = d.str(a.value, p.Takv.Device)
+				det.Takv.Device, err = d.astr(a, p.Takv.Device)
 				n++
 			case "platform":
-				det.Takv.Platform, err = d.str(a.value, p.Takv.Platform)
+				det.Takv.Platform, err = d.astr(a, p.Takv.Platform)
 				n++
 			case "os":
-				det.Takv.OS, err = d.str(a.value, p.Takv.OS)
+				det.Takv.OS, err = d.astr(a, p.Takv.OS)
 				n++
 			case "version":
-				det.Takv.Version, err = d.str(a.value, p.Takv.Version)
+				det.Takv.Version, err = d.astr(a, p.Takv.Version)
 				n++
 			}
 			if err != nil {
@@ -574,13 +575,13 @@ func (d *Decoder) link(det *Detail, empty bool) (bool, error) {
 		a := d.s.view(at)
 		switch string(a.name) {
 		case "uid":
-			l.UID, err = d.str(a.value, old.UID)
+			l.UID, err = d.astr(a, old.UID)
 			n++
 		case "type":
-			l.Type, err = d.str(a.value, old.Type)
+			l.Type, err = d.astr(a, old.Type)
 			n++
 		case "relation":
-			l.Relation, err = d.str(a.value, old.Relation)
+			l.Relation, err = d.astr(a, old.Relation)
 			n++
 		}
 		if err != nil {
@@ -595,6 +596,20 @@ func (d *Decoder) link(det *Detail, empty bool) (bool, error) {
 	}
 	det.Links = append(det.Links, l)
 	return exact, nil
+}
+
+// astr is str for an attribute value whose entity scan is done.
+func (d *Decoder) astr(a attrView, old string) (string, error) {
+	if !a.amp {
+		if string(a.value) == old {
+			return old, nil
+		}
+		if !validChars(a.value) {
+			return "", ReasonBadChar
+		}
+		return d.intern(a.value), nil
+	}
+	return d.str(a.value, old)
 }
 
 // str returns v (entities decoded) as a string, reusing old when equal.
@@ -650,10 +665,13 @@ func validUTF8Chars(b []byte) bool {
 }
 
 // attrView is an attribute's name and value as slices of the message.
-type attrView struct{ name, value []byte }
+type attrView struct {
+	name, value []byte
+	amp         bool
+}
 
 func (s *xscan) view(a attr) attrView {
-	return attrView{name: s.b[a.n0:a.n1], value: s.b[a.v0:a.v1]}
+	return attrView{name: s.b[a.n0:a.n1], value: s.b[a.v0:a.v1], amp: a.amp}
 }
 
 // xscan is a cursor over one XML message.
@@ -726,6 +744,9 @@ func (s *xscan) skipComment() error {
 // skipSpecial skips a comment, CDATA section or processing instruction at
 // s.i, reporting whether it did.
 func (s *xscan) skipSpecial() (bool, error) {
+	if s.i+1 >= len(s.b) || (s.b[s.i+1] != '!' && s.b[s.i+1] != '?') {
+		return false, nil
+	}
 	switch {
 	case s.hasPrefix("<!--"):
 		return true, s.skipComment()
@@ -848,15 +869,25 @@ func (s *xscan) startTag(attrs *[]attr) (name []byte, self bool, err error) {
 		q := s.b[s.i]
 		s.i++
 		v0 := s.i
-		j := bytes.IndexByte(s.b[s.i:], q)
-		if j < 0 {
-			return nil, false, ReasonSyntax
+		amp := false
+		for {
+			if s.i >= len(s.b) {
+				return nil, false, ReasonSyntax
+			}
+			c := s.b[s.i]
+			if c == q {
+				break
+			}
+			switch c {
+			case '<':
+				return nil, false, ReasonSyntax
+			case '&':
+				amp = true
+			}
+			s.i++
 		}
-		if bytes.IndexByte(s.b[v0:v0+j], '<') >= 0 {
-			return nil, false, ReasonSyntax
-		}
-		s.i += j + 1
-		as = append(as, attr{n0: int32(n0), n1: int32(n1), v0: int32(v0), v1: int32(v0 + j)})
+		as = append(as, attr{n0: int32(n0), n1: int32(n1), v0: int32(v0), v1: int32(s.i), amp: amp})
+		s.i++
 	}
 }
 
