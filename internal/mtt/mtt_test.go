@@ -97,7 +97,7 @@ func TestReaderErrors(t *testing.T) {
 func TestTracksRoundTrip(t *testing.T) {
 	var b bytes.Buffer
 	w := NewTracksWriter(&b)
-	if err := w.Header(map[string]any{"tracker": "test"}); err != nil {
+	if err := w.Header(map[string]string{"tracker": "test"}); err != nil {
 		t.Fatal(err)
 	}
 	in := []Estimate{{ID: "7", X: 1.234, Y: -5.5, VX: 0.1234, VY: -2}, {ID: "a\"b", X: 1e6, Y: 0}}
@@ -110,7 +110,7 @@ func TestTracksRoundTrip(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"header":{"tracker":"test"}}` + "\n" +
+	want := `{"header": {"tracker": "test"}}` + "\n" +
 		`{"t": 12.0, "tracks": [{"id": 7, "x": 1.23, "y": -5.50, "vx": 0.123, "vy": -2.000}, {"id": "a\"b", "x": 1000000.00, "y": 0.00, "vx": 0.000, "vy": 0.000}]}` + "\n" +
 		`{"t": 13.5, "tracks": [{"id": 3, "x": 1.00, "y": 2.00, "vx": 3.000, "vy": 4.000}]}` + "\n"
 	if b.String() != want {
@@ -314,4 +314,19 @@ func FuzzTracksReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestFastDecimal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	cases := []string{"0", "-0", "1", "524.99", "-3.5", "0.001", "123456789012345", "1.5e3", "12345678901234567", ".5", "5.", "1.2.3", "-", ""}
+	for range 20000 {
+		cases = append(cases, strconv.FormatFloat((rng.Float64()-0.5)*math.Pow(10, float64(rng.IntN(10))), 'f', rng.IntN(6), 64))
+	}
+	for _, c := range cases {
+		v, ok := fastDecimal([]byte(c))
+		want, err := strconv.ParseFloat(c, 64)
+		if ok && (err != nil || v != want) {
+			t.Errorf("%q: fast %v ok, strconv %v %v", c, v, want, err)
+		}
+	}
 }

@@ -176,16 +176,15 @@ func NewScenarioReader(r io.Reader, truth bool) (*ScenarioReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("line 1: header: %w", err)
 	}
-	var wrap struct {
-		Header *Header `json:"header"`
-	}
-	if err := json.Unmarshal(line, &wrap); err != nil {
+	var p parser
+	p.reset(line)
+	h, found, err := p.header()
+	if err != nil {
 		return nil, fmt.Errorf("line %d: header: %w", l.line, err)
 	}
-	if wrap.Header == nil {
+	if !found {
 		return nil, fmt.Errorf("line %d: first line has no \"header\" object", l.line)
 	}
-	h := *wrap.Header
 	if h.Format != Format {
 		return nil, fmt.Errorf("line %d: header.format %q: want %q", l.line, h.Format, Format)
 	}
@@ -366,6 +365,52 @@ func (p *parser) escaped(start int) ([]byte, error) {
 	return p.str, nil
 }
 
+// structural marks the bytes skip stops at.
+var structural = [256]bool{'"': true, '[': true, ']': true, '{': true, '}': true}
+
+// pow10 holds the exactly representable powers of ten.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// fastDecimal parses a plain decimal ([-]digits[.digits], at most 15
+// significant digits) exactly: the mantissa and the power of ten are both
+// exact in float64, so one division is correctly rounded (Clinger's fast
+// path). ok is false for anything else.
+func fastDecimal(b []byte) (v float64, ok bool) {
+	i, neg := 0, false
+	if i < len(b) && b[i] == '-' {
+		neg = true
+		i++
+	}
+	var m uint64
+	digits, frac := 0, -1
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 || frac == 0 {
+		return 0, false
+	}
+	v = float64(m)
+	if frac > 0 {
+		v /= pow10[frac]
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
 // skipString skips a string starting at the quote under p.i.
 func (p *parser) skipString() error {
 	j := p.i + 1
@@ -410,6 +455,9 @@ func (p *parser) number() (float64, error) {
 	if num[0] == '+' || num[0] == '.' || (num[0] == '-' && (len(num) == 1 || num[1] < '0' || num[1] > '9')) {
 		return 0, p.errorf("bad number %q", num)
 	}
+	if v, ok := fastDecimal(num); ok && (len(num) < 2 || num[0] != '0' || num[1] == '.') && !(len(num) > 2 && num[0] == '-' && num[1] == '0' && num[2] != '.') {
+		return v, nil
+	}
 	v, err := strconv.ParseFloat(unsafe.String(&num[0], len(num)), 64)
 	if err != nil || math.IsInf(v, 0) {
 		return 0, p.errorf("bad number %q", num)
@@ -428,11 +476,12 @@ func (p *parser) skip() error {
 		// IndexByte. The structure inside is not validated (it is skipped).
 		depth := 0
 		for p.i < len(p.b) {
-			k := bytes.IndexAny(p.b[p.i:], "\"[]{}")
-			if k < 0 {
+			for p.i < len(p.b) && !structural[p.b[p.i]] {
+				p.i++
+			}
+			if p.i >= len(p.b) {
 				break
 			}
-			p.i += k
 			switch p.b[p.i] {
 			case '{', '[':
 				depth++
@@ -549,6 +598,81 @@ func (p *parser) end() error {
 		return p.errorf("trailing data after object")
 	}
 	return nil
+}
+
+// header parses the header line (the hand-written parser avoids
+// encoding/json's start-up cost, which matters for small files).
+func (p *parser) header() (h Header, found bool, err error) {
+	h.Sensors = map[string]Sensor{}
+	err = p.object(func(key []byte) error {
+		if string(key) != "header" {
+			return p.skip()
+		}
+		found = true
+		return p.object(func(key []byte) error {
+			var err error
+			switch string(key) {
+			case "format":
+				var v []byte
+				v, err = p.string()
+				h.Format = string(v)
+			case "frame":
+				var v []byte
+				v, err = p.string()
+				h.Frame = string(v)
+			case "dt":
+				h.DT, err = p.number()
+			case "pd":
+				h.PD, err = p.number()
+			case "clutter_rate":
+				h.ClutterRate, err = p.number()
+			case "clutter_density":
+				h.ClutterDensity, err = p.number()
+			case "region":
+				err = p.object(func(key []byte) error {
+					var err error
+					switch string(key) {
+					case "xmin":
+						h.Region.XMin, err = p.number()
+					case "xmax":
+						h.Region.XMax, err = p.number()
+					case "ymin":
+						h.Region.YMin, err = p.number()
+					case "ymax":
+						h.Region.YMax, err = p.number()
+					default:
+						err = p.skip()
+					}
+					return err
+				})
+			case "sensors":
+				err = p.object(func(key []byte) error {
+					id := string(key)
+					var s Sensor
+					err := p.object(func(key []byte) error {
+						if string(key) == "sigma" {
+							var err error
+							s.Sigma, err = p.number()
+							return err
+						}
+						return p.skip()
+					})
+					h.Sensors[id] = s
+					return err
+				})
+			default:
+				err = p.skip()
+			}
+			if err != nil {
+				return fmt.Errorf("header.%s: %w", key, err)
+			}
+			return nil
+		})
+	})
+	if err == nil {
+		err = p.end()
+	}
+	return h, found, err
 }
 
 func (p *parser) scan(s *Scan, sensors map[string]int, truth bool) error {

@@ -2,10 +2,9 @@ package mtt
 
 import (
 	"bufio"
-	"encoding/json"
-	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -20,16 +19,29 @@ type TracksWriter struct {
 
 // NewTracksWriter returns a writer of a tracks file on w. Call Flush at the end.
 func NewTracksWriter(w io.Writer) *TracksWriter {
-	return &TracksWriter{w: bufio.NewWriterSize(w, 1<<18)}
+	return &TracksWriter{w: bufio.NewWriterSize(w, 1<<16)}
 }
 
-// Header writes the optional header line; info is free-form run information.
-func (w *TracksWriter) Header(info map[string]any) error {
-	b, err := json.Marshal(map[string]any{"header": info})
-	if err != nil {
-		return fmt.Errorf("mtt: tracks header: %w", err)
+// Header writes the optional header line; info is free-form run
+// information as string pairs, written in key order.
+func (w *TracksWriter) Header(info map[string]string) error {
+	keys := make([]string, 0, len(info))
+	for k := range info {
+		keys = append(keys, k)
 	}
-	if _, err := w.w.Write(append(b, '\n')); err != nil {
+	slices.Sort(keys)
+	b := append(w.buf[:0], `{"header": {`...)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendQuote(b, k)
+		b = append(b, ": "...)
+		b = strconv.AppendQuote(b, info[k])
+	}
+	b = append(b, "}}\n"...)
+	w.buf = b
+	if _, err := w.w.Write(b); err != nil {
 		w.err = err
 	}
 	return w.err

@@ -54,31 +54,27 @@ func predict(x *State, p *Cov, dt, q float64) {
 	}
 	x[0] += dt * x[2]
 	x[1] += dt * x[3]
-	// P = F P F' + Q with F = [I dt*I; 0 I].
-	var a Cov // F P
-	for j := 0; j < 4; j++ {
-		a[0][j] = p[0][j] + dt*p[2][j]
-		a[1][j] = p[1][j] + dt*p[3][j]
-		a[2][j] = p[2][j]
-		a[3][j] = p[3][j]
-	}
-	for i := 0; i < 4; i++ {
-		p[i][0] = a[i][0] + dt*a[i][2]
-		p[i][1] = a[i][1] + dt*a[i][3]
-		p[i][2] = a[i][2]
-		p[i][3] = a[i][3]
-	}
+	// P = F P F' + Q with F = [I dt*I; 0 I], in closed form on the upper
+	// triangle (position block += dt (Ppv + Pvp) + dt² Pvv, cross block
+	// += dt Pvv).
 	dt2 := dt * dt
 	q11, q12, q22 := q*dt2*dt/3, q*dt2/2, q*dt
-	p[0][0] += q11
-	p[1][1] += q11
-	p[0][2] += q12
-	p[2][0] += q12
-	p[1][3] += q12
-	p[3][1] += q12
-	p[2][2] += q22
-	p[3][3] += q22
-	symmetrize(p)
+	p22, p23, p33 := p[2][2], p[2][3], p[3][3]
+	p00 := p[0][0] + 2*dt*p[0][2] + dt2*p22 + q11
+	p01 := p[0][1] + dt*(p[0][3]+p[1][2]) + dt2*p23
+	p11 := p[1][1] + 2*dt*p[1][3] + dt2*p33 + q11
+	p02 := p[0][2] + dt*p22 + q12
+	p03 := p[0][3] + dt*p23
+	p12 := p[1][2] + dt*p23
+	p13 := p[1][3] + dt*p33 + q12
+	p22 += q22
+	p33 += q22
+	*p = Cov{
+		{p00, p01, p02, p03},
+		{p01, p11, p12, p13},
+		{p02, p12, p22, p23},
+		{p03, p13, p23, p33},
+	}
 }
 
 func symmetrize(p *Cov) {

@@ -266,3 +266,51 @@ func testJPDAMarginals(t *testing.T, lbp bool, tol float64) {
 		}
 	}
 }
+
+func TestPredictMatchesMatrixForm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for trial := 0; trial < 100; trial++ {
+		var a [4][4]float64
+		for i := range a {
+			for j := range a {
+				a[i][j] = rng.NormFloat64()
+			}
+		}
+		var p Cov // A A' + I: SPD
+		for i := 0; i < 4; i++ {
+			for j := 0; j < 4; j++ {
+				for k := 0; k < 4; k++ {
+					p[i][j] += a[i][k] * a[j][k]
+				}
+			}
+			p[i][i]++
+		}
+		dt, q := rng.Float64()*3, rng.Float64()
+		f := [4][4]float64{{1, 0, dt, 0}, {0, 1, 0, dt}, {0, 0, 1, 0}, {0, 0, 0, 1}}
+		qm := [4][4]float64{{q * dt * dt * dt / 3, 0, q * dt * dt / 2, 0}, {0, q * dt * dt * dt / 3, 0, q * dt * dt / 2},
+			{q * dt * dt / 2, 0, q * dt, 0}, {0, q * dt * dt / 2, 0, q * dt}}
+		var want Cov
+		for i := 0; i < 4; i++ {
+			for j := 0; j < 4; j++ {
+				for k := 0; k < 4; k++ {
+					for l := 0; l < 4; l++ {
+						want[i][j] += f[i][k] * p[k][l] * f[j][l]
+					}
+				}
+				want[i][j] += qm[i][j]
+			}
+		}
+		x := State{1, 2, 3, 4}
+		predict(&x, &p, dt, q)
+		for i := 0; i < 4; i++ {
+			for j := 0; j < 4; j++ {
+				if math.Abs(p[i][j]-want[i][j]) > 1e-9*(1+math.Abs(want[i][j])) {
+					t.Fatalf("trial %d: P[%d][%d] = %v, want %v", trial, i, j, p[i][j], want[i][j])
+				}
+			}
+		}
+		if x != (State{1 + 3*dt, 2 + 4*dt, 3, 4}) {
+			t.Fatalf("state %v", x)
+		}
+	}
+}

@@ -67,7 +67,7 @@ func RunScenario(ctx context.Context, in io.Reader, out io.Writer, o ScenarioOpt
 		rs[i] = Cov2{XX: v, YY: v}
 	}
 	w := mtt.NewTracksWriter(out)
-	if err := w.Header(map[string]any{"tracker": "borderwatch", "mode": string(cfg.Mode), "format": mtt.Format}); err != nil {
+	if err := w.Header(map[string]string{"tracker": "borderwatch", "mode": string(cfg.Mode), "format": mtt.Format}); err != nil {
 		return st, fmt.Errorf("tracks: %w", err)
 	}
 	var (
