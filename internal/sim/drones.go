@@ -96,7 +96,7 @@ func (s *Sim) flyDrones(dt float64) {
 		if !s.silent {
 			st := DroneState{ID: d.cfg.ID, SystemID: d.sys, Time: s.now, Position: roundLL(d.pos),
 				AltMSL: round(d.baseElev+d.alt, 1), AltRel: round(d.alt, 1), Heading: round(d.heading, 1),
-				Speed: round(d.speed, 2), Battery: math.Floor(d.battery), Mode: d.mode}
+				Speed: round(d.speed, 2), Battery: math.Floor(d.battery), Mode: d.mode, FixedWing: d.fixedWing}
 			if d.mode == DroneGoTo || d.mode == DroneLoiter {
 				t := roundLL(d.target)
 				st.Target = &t

@@ -104,6 +104,8 @@ type DroneState struct {
 	Battery        float64 // percent
 	Mode           DroneMode
 	Target         *borderwatch.LatLon
+	// FixedWing tells a fixed-wing VTOL aircraft from a multirotor.
+	FixedWing bool
 }
 
 // EventKind names a ground-truth event.
