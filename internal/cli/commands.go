@@ -11,4 +11,5 @@ var commands = []command{
 	{"track", "track an mtt-jsonl benchmark scenario into a tracks file", runTrack},
 	{"eval", "score a tracks file against an mtt-jsonl scenario (mean GOSPA)", runEval},
 	{"audit", "verify the hash chain of the audit log, or show entries", runAudit},
+	{"cot", "enrol, list or revoke TAK device certificates for CoT over mutual TLS", runCoT},
 }
