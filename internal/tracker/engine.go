@@ -654,8 +654,8 @@ func (e *Engine) inRegion(x *State, p Cov2) float64 {
 	return px * py
 }
 
-// cellSize returns Config.CellSize or, when zero, twice the mean gate
-// half-width, so a typical gate touches one to four cells.
+// cellSize returns Config.CellSize or, when zero, four times the mean gate
+// half-width, so a typical gate touches one or two cells.
 func (e *Engine) cellSize(dets []Detection) float64 {
 	if e.cfg.CellSize > 0 {
 		return e.cfg.CellSize
@@ -674,7 +674,7 @@ func (e *Engine) cellSize(dets []Detection) float64 {
 		sum += e.tracks[i].pc.XX + e.tracks[i].pc.YY
 	}
 	half := math.Sqrt(e.gate * (0.5*sum/float64(len(e.tracks)) + rmax))
-	return min(max(2*half, 10), 5000)
+	return min(max(4*half, 10), 5000)
 }
 
 // gateAll finds every (track, detection) pair inside the track's gate.

@@ -51,8 +51,13 @@ func RunScenario(ctx context.Context, in io.Reader, out io.Writer, o ScenarioOpt
 	if !o.Estimate {
 		cfg.ClutterDensity = h.ClutterDensity
 	}
-	if cfg.ClutterDensity == 0 && cfg.Region.Area() == 0 {
-		return st, fmt.Errorf("scenario: header has neither clutter_density nor a region")
+	if cfg.Region.Area() == 0 {
+		if cfg.ClutterDensity == 0 {
+			return st, fmt.Errorf("scenario: header has neither clutter_density nor a region")
+		}
+		// No area to estimate births over: assume one birth per hundred
+		// false detections.
+		cfg.BirthDensity = 0.01 * cfg.ClutterDensity
 	}
 	if o.Tune != nil {
 		o.Tune(&cfg)
