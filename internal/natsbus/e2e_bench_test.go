@@ -152,7 +152,7 @@ func BenchmarkMQTTEndToEnd(b *testing.B) {
 			bufs[c] = append(bufs[c], msg(c, i)...)
 		}
 	}
-	before := l.Stats().Observations
+	before, batches0 := l.Stats().Observations, l.Stats().Batches
 	want := before + uint64(per*conns)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -183,4 +183,7 @@ func BenchmarkMQTTEndToEnd(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(per*conns)/el.Seconds(), "detections/s")
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(per*conns), "cpu-ns/detection")
+	if nb := l.Stats().Batches - batches0; nb > 0 {
+		b.ReportMetric(float64(per*conns)/float64(nb), "obs/msg")
+	}
 }

@@ -149,7 +149,7 @@ type Options struct {
 	// (and never more than the server's max_payload).
 	MaxBatchBytes int
 	// MaxInflight is how many batch messages may await acknowledgement at
-	// once; default 4.
+	// once; default 2.
 	MaxInflight int
 	// PublishTimeout bounds the wait for one acknowledgement before a
 	// retry; default 10 s.
@@ -173,7 +173,7 @@ func (o *Options) setDefaults() {
 		o.MaxBatchBytes = 256 << 10
 	}
 	if o.MaxInflight == 0 {
-		o.MaxInflight = 4
+		o.MaxInflight = 2
 	}
 	if o.PublishTimeout == 0 {
 		o.PublishTimeout = 10 * time.Second
