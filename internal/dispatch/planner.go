@@ -73,7 +73,7 @@ type obstacle struct {
 	// spent (a wall's breach time: a pessimistic bound, never a choice).
 	breachFoot, breachVehicle time.Duration
 	bbox                      [4]float64 // s, w, n, e
-	isBarrer                  bool
+	isBarrier                 bool
 }
 
 // Planner ranks units and drones for a target. It is immutable after New
@@ -135,7 +135,7 @@ func New(dep *borderwatch.Deployment, o Options) (*Planner, error) {
 	for _, b := range dep.Barriers {
 		pts := line.OffsetSlice(b.FromKm, b.ToKm, b.OffsetM)
 		ob := obstacle{id: b.ID, kind: string(b.Kind), pts: pts, foot: b.DelayFoot, vehicle: b.DelayVehicle,
-			breachFoot: b.DelayFoot, breachVehicle: b.DelayVehicle, isBarrer: true}
+			breachFoot: b.DelayFoot, breachVehicle: b.DelayVehicle, isBarrier: true}
 		if b.Kind == borderwatch.BarrierWall {
 			// Own forces do not breach their own wall: gates only.
 			ob.foot, ob.vehicle = -1, -1
@@ -331,7 +331,7 @@ func (p *Planner) plan(u *borderwatch.Unit, a, b borderwatch.LatLon, depth int, 
 		}
 	}
 	// Stand-off: the target lies just beyond a barrier.
-	if final && ob.isBarrer && geo.Distance(x, b) <= p.opts.StandOffM {
+	if final && ob.isBarrier && geo.Distance(x, b) <= p.opts.StandOffM {
 		r, good := p.plan(u, a, x, depth-1, ex(), false)
 		if good {
 			r.Legs[len(r.Legs)-1].Via = "stand-off at " + ob.id

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"runtime"
 	"syscall"
 	"time"
 )
@@ -18,5 +17,3 @@ func threadCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
-
-var _ = runtime.LockOSThread

@@ -52,12 +52,12 @@ type Engine struct {
 }
 
 type sectorState struct {
-	s            borderwatch.Sector
-	mid          borderwatch.LatLon
-	day, night   Params
-	nightMinute  int64
-	nightCached  bool
-	nightIsValid bool
+	s           borderwatch.Sector
+	mid         borderwatch.LatLon
+	day, night  Params
+	nightMinute int64
+	nightCached bool
+	isNight     bool
 }
 
 type crossingState struct {
@@ -466,9 +466,9 @@ func (e *Engine) params(i int, tn int64) *Params {
 	minute := tn / int64(time.Minute)
 	if !s.nightCached || minute != s.nightMinute {
 		s.nightMinute, s.nightCached = minute, true
-		s.nightIsValid = e.isNight(s.mid, time.Unix(0, tn))
+		s.isNight = e.isNight(s.mid, time.Unix(0, tn))
 	}
-	if s.nightIsValid {
+	if s.isNight {
 		return &s.night
 	}
 	return &s.day
@@ -556,7 +556,7 @@ func (e *Engine) Track(t *borderwatch.Track) []Event {
 	}
 	if l.side != 0 {
 		if ts.has && ts.side != 0 && l.side != ts.side {
-			e.lineCrossed(t, ts, l, si, prm, friendly)
+			e.lineCrossed(t, ts, l, prm, friendly)
 		}
 		ts.side = l.side
 	}
@@ -607,7 +607,7 @@ func (e *Engine) labelFor(l borderwatch.Label, si int) borderwatch.Label {
 	return borderwatch.Label{Owner: e.sectors[si].s.Agency}
 }
 
-func (e *Engine) lineCrossed(t *borderwatch.Track, ts *trackState, l loc, si int, prm *Params, friendly bool) {
+func (e *Engine) lineCrossed(t *borderwatch.Track, ts *trackState, l loc, prm *Params, friendly bool) {
 	pt, km, side := t.Position, l.km, l.side
 	if cr, ok := e.line.Cross(ts.pos, t.Position); ok {
 		pt, km = cr.Point, cr.Chainage
@@ -619,7 +619,7 @@ func (e *Engine) lineCrossed(t *borderwatch.Track, ts *trackState, l loc, si int
 	} else if !l.near {
 		km = e.line.Locate(t.Position).Chainage
 	}
-	si = e.sectorIndex(km)
+	si := e.sectorIndex(km)
 	if xi, open := e.nearCrossing(pt, prm.CrossingRadiusM, t.Time); xi >= 0 && open {
 		e.stats.LegalCrossings++
 		return

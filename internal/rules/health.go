@@ -215,13 +215,10 @@ func (e *Engine) goDark(st *sourceState, now time.Time, reason string) {
 	blind := e.blinded(st, night)
 	hole := e.uncovered(st, blind, night)
 	cov := &Coverage{SourceID: st.id, Blinded: blind, Uncovered: hole}
-	kind := "sensor"
-	agency := borderwatch.Agency("")
+	kind, agency := "drone", borderwatch.Agency("")
 	if st.sensor != nil {
-		kind = string(st.sensor.Kind)
-		agency = st.sensor.Agency
+		kind, agency = string(st.sensor.Kind), st.sensor.Agency
 	} else {
-		kind = "drone"
 		agency = st.drone.Agency
 	}
 	f := finding{

@@ -171,7 +171,7 @@ func (e *Engine) correlate(f *finding, tn int64) *activeAlert {
 			continue
 		}
 		if f.trackID != "" && slices.Contains(a.a.TrackIDs, f.trackID) {
-			best, bestD = a, -1
+			best = a
 			break
 		}
 		if d := pointDist(a.a.Position, f.pos); d <= e.opts.Correlation.DistanceM && d < bestD {
