@@ -86,3 +86,5 @@ func station(line *geo.Line, km, offsetM float64) borderwatch.LatLon {
 	}
 	return toward(p, azimuth(a, b)+90, offsetM)
 }
+
+func sincos(azDeg float64) (s, c float64) { return math.Sincos(azDeg * deg) }

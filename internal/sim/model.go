@@ -125,17 +125,17 @@ const (
 
 // Event is a ground-truth event, for scoring and the realism report.
 type Event struct {
-	Time      time.Time
-	Kind      EventKind
-	Actor     string
-	ActorKind ActorKind
+	Time      time.Time `json:"time"`
+	Kind      EventKind `json:"kind"`
+	Actor     string    `json:"actor,omitempty"`
+	ActorKind ActorKind `json:"actor_kind,omitempty"`
 	// Unit names the friendly unit (dispatched, intercepted, checked).
-	Unit     string
-	Position borderwatch.LatLon
-	Km       float64
+	Unit     string             `json:"unit,omitempty"`
+	Position borderwatch.LatLon `json:"position"`
+	Km       float64            `json:"km"`
 	// Reason says why an escaped crosser was never detected (a MissReason).
-	Reason   string
-	Exercise bool
+	Reason   string `json:"reason,omitempty"`
+	Exercise bool   `json:"exercise,omitempty"`
 }
 
 // Frame is what one Step produced.

@@ -310,3 +310,24 @@ func (s *Sim) unitByID(id string) (*actor, error) {
 	}
 	return nil, fmt.Errorf("sim: unit %s not found", id)
 }
+
+// OwnSide is the sign of the offsets on the deployment's own side of the
+// line: -1 when its agencies' country lies on the left.
+func (s *Sim) OwnSide() float64 { return s.own }
+
+// Apprehend ends an actor as intercepted by unit: a live system's unit
+// reached it (exercises).
+func (s *Sim) Apprehend(actorID, unitID string) error {
+	for _, a := range s.actors {
+		if a.id != actorID || a.unit != nil {
+			continue
+		}
+		a.done = true
+		if r := a.rec; r != nil {
+			r.Intercepted, r.Unit = s.now, unitID
+		}
+		s.event(Event{Time: s.now, Kind: EventIntercepted, Actor: a.id, ActorKind: a.kind, Unit: unitID, Position: a.pos, Km: a.km, Exercise: a.exercise})
+		return nil
+	}
+	return borderwatch.Errorf(borderwatch.ENOTFOUND, "actor %s not found (finished?)", actorID)
+}

@@ -26,6 +26,9 @@ type RunOptions struct {
 	// OnFrame sees every frame, under the runner's lock, before it is
 	// sent (exercise scoring watches events here).
 	OnFrame func(*sim.Frame)
+	// Before runs before every step, under the runner's lock (exercises
+	// inject their scripted actors here).
+	Before func(*sim.Sim)
 	Now     func() time.Time
 	Logger  *slog.Logger
 }
@@ -145,6 +148,9 @@ func (r *Runner) advance(to, end time.Time) (*Batch, bool) {
 	for n := 0; !r.sim.Now().After(to) && n < maxStepsPerTick; n++ {
 		if !end.IsZero() && !r.sim.Now().Before(end) {
 			return finish(b, drones), true
+		}
+		if r.o.Before != nil {
+			r.o.Before(r.sim)
 		}
 		f := r.sim.Step()
 		if r.o.OnFrame != nil {
