@@ -10,6 +10,8 @@ var commands = []command{
 	{"deployment", "validate, show, export (GeoJSON/KML) or re-lay-out a deployment", runDeployment},
 	{"track", "track an mtt-jsonl benchmark scenario into a tracks file", runTrack},
 	{"eval", "score a tracks file against an mtt-jsonl scenario (mean GOSPA)", runEval},
+	{"sim", "simulate the border: send to a running server (CoT, MAVLink, MQTT), record JSONL (--out) or report realism", runSim},
+	{"exercise", "run a scripted exercise (YAML) against a live server and score detection, response and interception", runExercise},
 	{"audit", "verify the hash chain of the audit log, or show entries", runAudit},
 	{"cot", "enrol, list or revoke TAK device certificates for CoT over mutual TLS", runCoT},
 }
