@@ -53,8 +53,8 @@ func Record(w io.Writer, s *Sim, d time.Duration, truthEvery time.Duration) erro
 	enc := json.NewEncoder(bw)
 	start := s.Now()
 	h := RecordHeader{Format: Format, Deployment: s.dep.Name, Seed: s.o.Seed, Start: start.UTC(), Duration: d.Seconds(),
-		Frame:    "WGS84 degrees (lat, lon); metres; velocities m/s east/north; covariances m² east/north",
-		Step:     s.o.Step.Seconds(), TruthEvery: truthEvery.Seconds(), Activity: s.o.Activity, Respond: s.o.Respond,
+		Frame: "WGS84 degrees (lat, lon); metres; velocities m/s east/north; covariances m² east/north",
+		Step:  s.o.Step.Seconds(), TruthEvery: truthEvery.Seconds(), Activity: s.o.Activity, Respond: s.o.Respond,
 		Sensors: len(s.sensors), Drones: len(s.drones), Units: len(s.dep.Units)}
 	if err := enc.Encode(map[string]any{"header": h}); err != nil {
 		return fmt.Errorf("sim: record header: %w", err)

@@ -29,8 +29,8 @@ type RunOptions struct {
 	// Before runs before every step, under the runner's lock (exercises
 	// inject their scripted actors here).
 	Before func(*sim.Sim)
-	Now     func() time.Time
-	Logger  *slog.Logger
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Runner drives a Sim against the wall clock and sends what it produces.
