@@ -133,6 +133,23 @@ type item struct {
 	Label borderwatch.Label `json:"label"`
 }
 
+var commanderTokens sync.Map // *Server -> string
+
+// commanderToken is a token of an ibg commander for tests that read and
+// act through the API (replay, export, incidents, dispatch).
+func commanderToken(t *testing.T, s *Server) string {
+	t.Helper()
+	if v, ok := commanderTokens.Load(s); ok {
+		return v.(string)
+	}
+	tok, err := s.IssueToken("test-commander", "ibg", policy.RoleCommander)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commanderTokens.Store(s, tok)
+	return tok
+}
+
 // TestAuthorizationMatrix walks every role × agency over every endpoint
 // and the live stream, and checks each answer against the policy: the
 // status, that every record shown is one the policy releases (no leak),

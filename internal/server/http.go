@@ -46,6 +46,9 @@ func (s *Server) handler() (http.Handler, error) {
 	mux := http.NewServeMux()
 	hist := &history{s: s, viewer: sec.viewer, exported: sec.exported}
 	hist.register(mux)
+	if s.resp != nil {
+		s.resp.routes(mux, sec.who)
+	}
 	mux.Handle("/", h)
 	return sec.guard(mux), nil
 }

@@ -156,6 +156,23 @@ func (s *Server) AuditLog() (*audit.Log, error) {
 	return sec.audit, nil
 }
 
+// IssueToken issues an API token of agency with roles (for provisioning
+// scripts, the simulator and tests) and records it in the audit log. The
+// secret is returned once; the node keeps only its hash.
+func (s *Server) IssueToken(name string, agency borderwatch.Agency, roles ...policy.Role) (string, error) {
+	sec, err := s.security()
+	if err != nil {
+		return "", err
+	}
+	secret, t, err := sec.auth.CreateToken(auth.Spec{Name: name, Agency: agency, Roles: roles}, "node")
+	if err != nil {
+		return "", err
+	}
+	sec.record(audit.Entry{Actor: "node", Action: audit.ActTokenCreate, Object: "token:" + t.ID + ":" + t.Name, Agency: agency,
+		Detail: "agency " + string(agency) + ", roles " + rolesString(roles)})
+	return secret, nil
+}
+
 // CA is the node's certificate authority (device enrolment).
 func (s *Server) CA() (*pki.CA, error) {
 	sec, err := s.security()
