@@ -1,9 +1,6 @@
 package tracker
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // cluster is a connected set of tracks and detections linked by gated
 // pairs; clusters are associated independently.
@@ -170,9 +167,8 @@ func (e *Engine) gnn(c *cluster, dets []Detection, sc *scratch) {
 		}
 	}
 	if len(sc.firm) > 0 && len(sc.soft) > 0 {
-		firm, soft := slices.Clone(sc.firm), slices.Clone(sc.soft)
-		e.gnnRows(firm, c.dets, dets, sc)
-		e.gnnRows(soft, c.dets, dets, sc)
+		e.gnnRows(sc.firm, c.dets, dets, sc)
+		e.gnnRows(sc.soft, c.dets, dets, sc)
 		return
 	}
 	e.gnnRows(c.tracks, c.dets, dets, sc)

@@ -339,6 +339,10 @@ type Engine struct {
 
 	forceLBP bool // tests: skip exact enumeration
 
+	scratch []scratch    // per worker, association
+	mix     []mixScratch // per worker, updates
+	counts  []int        // per worker, gated pairs
+
 	// Confirmed tracks indexed for duplicate checks, per prune.
 	shownIndexed bool
 	shownIdx     []int32
@@ -686,7 +690,8 @@ func (e *Engine) gateAll(dets []Detection) {
 	if len(e.wpairs) < w {
 		e.wpairs = make([][]pair, w)
 	}
-	counts := make([]int, w+1)
+	e.counts = grow(e.counts, w+1)
+	counts := e.counts
 	e.parallel(nt, func(wk, lo, hi int) {
 		buf := e.wpairs[wk][:0]
 		for i := lo; i < hi; i++ {
@@ -811,14 +816,15 @@ func (e *Engine) associate(dets []Detection) {
 			e.Stats.MaxCluster = int64(len(c.tracks))
 		}
 	}
-	e.parallel(len(e.clusters.list), func(_, lo, hi int) {
-		var sc scratch
+	e.scratch = grow(e.scratch, e.cfg.Workers)
+	e.parallel(len(e.clusters.list), func(w, lo, hi int) {
+		sc := &e.scratch[w]
 		for k := lo; k < hi; k++ {
 			c := &e.clusters.list[k]
 			if e.cfg.Mode == ModeJPDA {
-				e.jpda(c, dets, &sc)
+				e.jpda(c, dets, sc)
 			} else {
-				e.gnn(c, dets, &sc)
+				e.gnn(c, dets, sc)
 			}
 		}
 	})
@@ -856,10 +862,11 @@ func (e *Engine) missWeight(ti int32) float64 {
 // probabilities and existence.
 func (e *Engine) update(t float64, dets []Detection) {
 	nm := len(e.cfg.Models)
-	e.parallel(len(e.tracks), func(_, lo, hi int) {
-		var sc mixScratch
+	e.mix = grow(e.mix, e.cfg.Workers)
+	e.parallel(len(e.tracks), func(w, lo, hi int) {
+		sc := &e.mix[w]
 		for i := lo; i < hi; i++ {
-			e.updateTrack(int32(i), t, dets, nm, &sc)
+			e.updateTrack(int32(i), t, dets, nm, sc)
 			e.tracks[i].drop = e.dropDecision(&e.tracks[i], t)
 		}
 	})
