@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -119,6 +121,54 @@ func BenchmarkParser(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-c0)/float64(n), "cpu-ns/frame")
 	b.ReportMetric(float64(frames), "frames/op")
+}
+
+// BenchmarkHandle is parse+handle without the socket: the telemetry mix of
+// 16 vehicles applied in batches of 32 datagrams (one frame each), the
+// observations flushed to a counting Handler. allocs/msg is exact (the
+// ops column rounds).
+func BenchmarkHandle(b *testing.B) {
+	var got int
+	s, err := New(Options{Addr: "127.0.0.1:0", StreamRate: -1, GCSHeartbeat: -1, MaxRate: -1, HeartbeatTimeout: time.Hour,
+		Handler: func(_ context.Context, obs []borderwatch.Observation) error { got += len(obs); return nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var all []datagram
+	for v := range 16 {
+		for _, d := range telemetryMix(uint8(v + 1)) {
+			all = append(all, datagram{from: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(5000+v)), b: d})
+		}
+	}
+	// Interleave vehicles as they would arrive.
+	mixed := make([]datagram, 0, len(all))
+	per := len(all) / 16
+	for i := range per {
+		for v := range 16 {
+			mixed = append(mixed, all[v*per+i])
+		}
+	}
+	s.handleBatch(mixed) // every vehicle known
+	ctx := context.Background()
+	s.flush(ctx)
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0 := cpuTime()
+	n := 0
+	for n < b.N {
+		for i := 0; i < len(mixed); i += 32 {
+			s.handleBatch(mixed[i:min(i+32, len(mixed))])
+		}
+		n += len(mixed)
+		s.flush(ctx)
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&ms1)
+	b.ReportMetric(float64(cpuTime()-c0)/float64(n), "cpu-ns/msg")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(n), "allocs/msg")
+	b.ReportMetric(float64(got)/float64(n), "obs/msg")
 }
 
 // telemetryMix is one second of a vehicle's stream at rates like
