@@ -429,7 +429,7 @@ func TestCoTOutOverMutualTLS(t *testing.T) {
 			uid := cot.TrackUIDPrefix + "cot-" + name
 			want := policy.Allowed(p, policy.ActView, policy.Record{Label: l})
 			if got[uid] != want {
-				t.Errorf("device of %s: %s (label %+v) received %v, policy says %v", d.agency, uid, l, got[uid], want)
+				t.Errorf("device of %s: %s (label %+v) received %v, policy says %v (a leak means cot.Options.Allow is not (*Server).cotAllow: docs/security.md, Wiring)", d.agency, uid, l, got[uid], want)
 			}
 		}
 		for uid := range got {
