@@ -28,7 +28,7 @@ var benchInflight = func() int {
 }()
 
 func BenchmarkAppendObservations(b *testing.B) {
-	for _, c := range []struct{ callers, per int }{{256, 1}, {64, 16}, {16, 256}} {
+	for _, c := range []struct{ callers, per int }{{256, 1}, {64, 16}, {16, 256}, {64, 256}} {
 		b.Run("callers="+strconv.Itoa(c.callers)+"/per="+strconv.Itoa(c.per), func(b *testing.B) {
 			l := openEmbedded(b, b.TempDir(), func(o *natsbus.Options) { o.MaxInflight = benchInflight })
 			defer l.Close()

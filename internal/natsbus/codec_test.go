@@ -43,6 +43,26 @@ func TestCodecRoundTrip(t *testing.T) {
 			}
 		})
 	}
+	t.Run("compressed", func(t *testing.T) {
+		obs := append(samples, sampleObs("c", 500)...)
+		raw := natsbus.EncodeObservations(nil, obs)
+		comp := natsbus.CompressObservations(raw)
+		if len(comp) >= len(raw)/2 || string(comp[:4]) != "BWO\x02" {
+			t.Fatalf("compressed %d → %d bytes, header %q", len(raw), len(comp), comp[:4])
+		}
+		got, err := natsbus.DecodeObservations(comp, nil)
+		if err != nil || len(got) != len(obs) {
+			t.Fatalf("decoded %d, %v", len(got), err)
+		}
+		for i := range obs {
+			if fmtObs(got[i]) != fmtObs(obs[i]) {
+				t.Fatalf("observation %d differs", i)
+			}
+		}
+		if n, err := natsbus.CountObservations(comp); err != nil || n != len(obs) {
+			t.Fatalf("count %d, %v", n, err)
+		}
+	})
 	t.Run("all", func(t *testing.T) {
 		b := natsbus.EncodeObservations(nil, samples)
 		if n, err := natsbus.CountObservations(b); err != nil || n != len(samples) {
@@ -90,6 +110,9 @@ func TestCodecMalformed(t *testing.T) {
 		{"huge length", append([]byte("BWO\x01"), 0xff, 0xff, 0xff, 0xff, 0x0f)},
 		{"record too short", append([]byte("BWO\x01"), 2, 0, 0)},
 		{"bad nanos", append([]byte("BWO\x01"), 6, 0, 0, 0, 0x80, 0x94, 0xeb)},
+		{"bad s2 block", []byte("BWO\x02\x05garbage")},
+		{"s2 bomb", append([]byte("BWO\x02"), 0xff, 0xff, 0xff, 0xff, 0x0f)},
+		{"unknown version", []byte("BWO\x03")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,6 +138,7 @@ func FuzzDecodeObservations(f *testing.F) {
 	f.Add(good[:len(good)/2])
 	f.Add([]byte("BWO\x01"))
 	f.Add(natsbus.EncodeObservations(nil, sampleObs("f", 3)))
+	f.Add(natsbus.CompressObservations(good))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		obs, err := natsbus.DecodeObservations(in, nil)
 		if n, cerr := natsbus.CountObservations(in); err == nil && (cerr != nil || n != len(obs)) {

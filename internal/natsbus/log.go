@@ -41,6 +41,8 @@ type Log struct {
 	js  jetstream.JetStream
 	// connClosed is closed by the connection's ClosedHandler.
 	connClosed chan struct{}
+	// internalPassword authenticates in-process connections.
+	internalPassword string
 
 	c committer
 
@@ -82,40 +84,22 @@ func New(opts Options) (*Log, error) {
 // Start starts the embedded server (or connects to the external cluster),
 // creates or updates the streams and starts the group committer.
 func (l *Log) Start(ctx context.Context) error {
-	closed := make(chan struct{})
-	l.connClosed = closed
-	var connOpts []nats.Option
-	connOpts = append(connOpts,
-		nats.Name("borderwatch"),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond),
-		nats.ReconnectBufSize(64<<20),
-		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
-	)
-	url := ""
 	if len(l.opts.URLs) == 0 {
 		pw, err := randomSecret()
 		if err != nil {
 			return err
 		}
+		l.internalPassword = pw
 		if err := l.startServer(pw); err != nil {
 			return err
 		}
-		connOpts = append(connOpts, nats.InProcessServer(l.srv), nats.UserInfo(internalUser, pw))
-	} else {
-		url = joinURLs(l.opts.URLs)
-		if l.opts.User != "" {
-			connOpts = append(connOpts, nats.UserInfo(l.opts.User, l.opts.Password))
-		}
-		if l.opts.CredsFile != "" {
-			connOpts = append(connOpts, nats.UserCredentials(l.opts.CredsFile))
-		}
 	}
-	nc, err := nats.Connect(url, connOpts...)
+	nc, closed, err := l.dial("borderwatch")
 	if err != nil {
 		l.stopServer()
-		return fmt.Errorf("natsbus: connect %s: %w", l.where(), err)
+		return err
 	}
+	l.connClosed = closed
 	l.nc = nc
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
 	if err != nil {
@@ -133,6 +117,36 @@ func (l *Log) Start(ctx context.Context) error {
 	l.c.start(l)
 	l.log.Info("event log started", "where", l.where(), "mqtt", l.MQTTAddr())
 	return nil
+}
+
+// dial opens a connection to the embedded server (in-process) or the
+// external cluster; closed is closed once the connection is.
+func (l *Log) dial(name string) (*nats.Conn, chan struct{}, error) {
+	closed := make(chan struct{})
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectBufSize(64 << 20),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
+	}
+	url := ""
+	if l.srv != nil {
+		opts = append(opts, nats.InProcessServer(l.srv), nats.UserInfo(internalUser, l.internalPassword))
+	} else {
+		url = joinURLs(l.opts.URLs)
+		if l.opts.User != "" {
+			opts = append(opts, nats.UserInfo(l.opts.User, l.opts.Password))
+		}
+		if l.opts.CredsFile != "" {
+			opts = append(opts, nats.UserCredentials(l.opts.CredsFile))
+		}
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("natsbus: connect %s: %w", l.where(), err)
+	}
+	return nc, closed, nil
 }
 
 func (l *Log) where() string {

@@ -127,6 +127,22 @@ func (l *Log) IngestMQTT(ctx context.Context, opts IngestOptions) error {
 		opts.Topics = DefaultMQTTTopics
 	}
 	qos1 := l.srv != nil && l.opts.MQTTAddr != ""
+	// A connection of its own: a flood of camera messages must not queue
+	// the log's publish acknowledgements behind it.
+	nc, closed, err := l.dial("borderwatch-mqtt-ingest")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := nc.Drain(); err != nil {
+			nc.Close()
+		}
+		<-closed
+	}()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("natsbus: ingest mqtt: %w", err)
+	}
 	core := &ingester{l: l, opts: opts, qos: "0", skipQoS1: qos1}
 	var subs []*nats.Subscription
 	defer func() {
@@ -136,7 +152,7 @@ func (l *Log) IngestMQTT(ctx context.Context, opts IngestOptions) error {
 	}()
 	for _, t := range opts.Topics {
 		subj := TopicFilterToSubject(t)
-		s, err := l.nc.Subscribe(subj, core.onCore)
+		s, err := nc.Subscribe(subj, core.onCore)
 		if err != nil {
 			return fmt.Errorf("natsbus: ingest mqtt: subscribe %s (topic %s): %w", subj, t, err)
 		}
@@ -144,14 +160,14 @@ func (l *Log) IngestMQTT(ctx context.Context, opts IngestOptions) error {
 		subs = append(subs, s)
 	}
 	if qos1 {
-		js := &ingester{l: l, opts: opts, qos: "1"}
-		cc, err := l.consumeQoS1(ctx, opts.Topics, js)
+		in1 := &ingester{l: l, opts: opts, qos: "1"}
+		cc, err := consumeQoS1(ctx, js, opts.Topics, in1)
 		if err != nil {
 			return err
 		}
 		defer cc.Stop()
 	}
-	if err := l.nc.Flush(); err != nil {
+	if err := nc.Flush(); err != nil {
 		return fmt.Errorf("natsbus: ingest mqtt: %w", err)
 	}
 	if opts.Started != nil {
@@ -164,8 +180,8 @@ func (l *Log) IngestMQTT(ctx context.Context, opts IngestOptions) error {
 // consumeQoS1 makes sure the server's QoS 1 stream exists (with the exact
 // configuration nats-server creates it with, so either side may create it
 // first) and consumes it durably.
-func (l *Log) consumeQoS1(ctx context.Context, topics []string, in *ingester) (jetstream.ConsumeContext, error) {
-	_, err := l.js.CreateStream(ctx, jetstream.StreamConfig{
+func consumeQoS1(ctx context.Context, js jetstream.JetStream, topics []string, in *ingester) (jetstream.ConsumeContext, error) {
+	_, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:      mqttMsgsStream,
 		Subjects:  []string{mqttMsgsPrefix + ">"},
 		Storage:   jetstream.FileStorage,
@@ -185,7 +201,7 @@ func (l *Log) consumeQoS1(ctx context.Context, topics []string, in *ingester) (j
 	for _, t := range topics {
 		cfg.FilterSubjects = append(cfg.FilterSubjects, mqttMsgsPrefix+TopicFilterToSubject(t))
 	}
-	cons, err := l.js.CreateOrUpdateConsumer(ctx, mqttMsgsStream, cfg)
+	cons, err := js.CreateOrUpdateConsumer(ctx, mqttMsgsStream, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("natsbus: ingest mqtt: consumer %s on %s: %w", MQTTConsumer, mqttMsgsStream, err)
 	}
