@@ -816,78 +816,83 @@ func (s *xscan) endTagClose() error {
 }
 
 // startTag reads a start tag after its '<': the name, the attributes
-// (into *attrs) and '>' or '/>'.
+// (into *attrs) and '>' or '/>'. It works on locals and stores the
+// cursor back once, which keeps the hot loop in registers.
 func (s *xscan) startTag(attrs *[]attr) (name []byte, self bool, err error) {
-	name = s.name()
-	if len(name) == 0 {
+	b, i := s.b, s.i
+	start := i
+	for i < len(b) && nameBytes[b[i]] {
+		i++
+	}
+	if i == start {
 		return nil, false, ReasonSyntax
 	}
+	name = b[start:i]
 	as := (*attrs)[:0]
 	for {
-		sp := s.i
-		for s.i < len(s.b) && isSpaceByte(s.b[s.i]) {
-			s.i++
+		sp := i
+		for i < len(b) && isSpaceByte(b[i]) {
+			i++
 		}
-		if s.i >= len(s.b) {
+		if i >= len(b) {
 			return nil, false, ReasonSyntax
 		}
-		switch s.b[s.i] {
+		switch b[i] {
 		case '>':
-			s.i++
+			s.i = i + 1
 			*attrs = as
 			return name, false, nil
 		case '/':
-			if s.i+1 < len(s.b) && s.b[s.i+1] == '>' {
-				s.i += 2
+			if i+1 < len(b) && b[i+1] == '>' {
+				s.i = i + 2
 				*attrs = as
 				return name, true, nil
 			}
 			return nil, false, ReasonSyntax
 		}
-		if s.i == sp || len(as) >= maxAttrsPerElement {
+		if i == sp || len(as) >= maxAttrsPerElement {
 			// Attributes must be separated by whitespace.
 			return nil, false, ReasonSyntax
 		}
-		n0 := s.i
-		if len(s.name()) == 0 {
+		n0 := i
+		for i < len(b) && nameBytes[b[i]] {
+			i++
+		}
+		if i == n0 {
 			return nil, false, ReasonSyntax
 		}
-		n1 := s.i
-		for s.i < len(s.b) && isSpaceByte(s.b[s.i]) {
-			s.i++
+		n1 := i
+		for i < len(b) && isSpaceByte(b[i]) {
+			i++
 		}
-		if s.i >= len(s.b) || s.b[s.i] != '=' {
+		if i >= len(b) || b[i] != '=' {
 			return nil, false, ReasonSyntax
 		}
-		s.i++
-		for s.i < len(s.b) && isSpaceByte(s.b[s.i]) {
-			s.i++
+		i++
+		for i < len(b) && isSpaceByte(b[i]) {
+			i++
 		}
-		if s.i >= len(s.b) || (s.b[s.i] != '"' && s.b[s.i] != '\'') {
+		if i >= len(b) || (b[i] != '"' && b[i] != '\'') {
 			return nil, false, ReasonSyntax
 		}
-		q := s.b[s.i]
-		s.i++
-		v0 := s.i
+		q := b[i]
+		i++
+		v0 := i
 		amp := false
-		for {
-			if s.i >= len(s.b) {
-				return nil, false, ReasonSyntax
-			}
-			c := s.b[s.i]
-			if c == q {
+		for ; i < len(b); i++ {
+			c := b[i]
+			if c == q || c == '<' {
 				break
 			}
-			switch c {
-			case '<':
-				return nil, false, ReasonSyntax
-			case '&':
+			if c == '&' {
 				amp = true
 			}
-			s.i++
 		}
-		as = append(as, attr{n0: int32(n0), n1: int32(n1), v0: int32(v0), v1: int32(s.i), amp: amp})
-		s.i++
+		if i >= len(b) || b[i] != q {
+			return nil, false, ReasonSyntax
+		}
+		as = append(as, attr{n0: int32(n0), n1: int32(n1), v0: int32(v0), v1: int32(i), amp: amp})
+		i++
 	}
 }
 
