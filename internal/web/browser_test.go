@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,20 +14,6 @@ import (
 	"github.com/borderwatch/borderwatch"
 	"github.com/borderwatch/borderwatch/internal/live"
 )
-
-// artefacts returns where screenshots go: $BORDERWATCH_ARTIFACTS/ui, or a
-// temporary directory.
-func artefacts(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if d := os.Getenv("BORDERWATCH_ARTIFACTS"); d != "" {
-		dir = filepath.Join(d, "ui")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // serveUI starts the real handler on 127.0.0.1:0 with the test deployment.
 func serveUI(t *testing.T, pic *live.Picture) string {
@@ -89,33 +74,33 @@ func TestBrowserCOP(t *testing.T) {
 
 	addr := serveUI(t, pic)
 	b := launch(t, bin)
-	p := b.openPage(ctx, t, addr, 1366, 768)
-	p.navigate(ctx, "http://"+addr+"/")
+	p := b.OpenPage(ctx, t, addr, 1366, 768)
+	p.Navigate(ctx, "http://"+addr+"/")
 
 	t.Run("map loads with the border drawn", func(t *testing.T) {
-		p.t = t
-		p.waitFor(ctx, "UI ready", "window.bw && window.bw.ready")
-		p.waitFor(ctx, "border path", `document.querySelector('path.bw-border') && document.querySelector('path.bw-border').getAttribute('d').length > 100`)
+		p.T = t
+		p.WaitFor(ctx, "UI ready", "window.bw && window.bw.ready")
+		p.WaitFor(ctx, "border path", `document.querySelector('path.bw-border') && document.querySelector('path.bw-border').getAttribute('d').length > 100`)
 		var km float64
-		p.mustEval(ctx, "window.bw.border.km", &km)
+		p.MustEval(ctx, "window.bw.border.km", &km)
 		if km < 598.5 || km > 599.3 {
 			t.Fatalf("border length in the UI %.2f km, want ≈598.9", km)
 		}
-		p.waitFor(ctx, "km posts", `document.querySelectorAll('.bw-km').length >= 12`)
-		p.waitFor(ctx, "relief image", `[...document.querySelectorAll('img.bw-relief')].some(i => i.complete && i.naturalWidth === 700)`)
+		p.WaitFor(ctx, "km posts", `document.querySelectorAll('.bw-km').length >= 12`)
+		p.WaitFor(ctx, "relief image", `[...document.querySelectorAll('img.bw-relief')].some(i => i.complete && i.naturalWidth === 700)`)
 	})
 	t.Run("live tracks, units and drones appear", func(t *testing.T) {
-		p.t = t
-		p.waitFor(ctx, "stream live", "window.bw.conn === 'live'")
-		p.waitFor(ctx, "301 tracks", "window.bw.stores.tracks.size === 301 && window.bw.stores.units.size === 2 && window.bw.stores.drones.size === 1")
-		p.waitFor(ctx, "drawn", "window.bw.live.frames > 0")
+		p.T = t
+		p.WaitFor(ctx, "stream live", "window.bw.conn === 'live'")
+		p.WaitFor(ctx, "301 tracks", "window.bw.stores.tracks.size === 301 && window.bw.stores.units.size === 2 && window.bw.stores.drones.size === 1")
+		p.WaitFor(ctx, "drawn", "window.bw.live.frames > 0")
 		// a later move reaches the page
 		moved := movingTracks(300, 5)
 		must(t, pic.PutTracks(moved[:10]...))
-		p.waitFor(ctx, "moved track", fmt.Sprintf("Math.abs(window.bw.stores.tracks.items.get('T00003').data.position.lon - %v) < 1e-9", moved[3].Position.Lon))
+		p.WaitFor(ctx, "moved track", fmt.Sprintf("Math.abs(window.bw.stores.tracks.items.get('T00003').data.position.lon - %v) < 1e-9", moved[3].Position.Lon))
 	})
 	t.Run("an alert appears in the queue and is acknowledged", func(t *testing.T) {
-		p.t = t
+		p.T = t
 		must(t, pic.PutAlerts(
 			borderwatch.Alert{ID: "al-1", Kind: borderwatch.AlertCrossing, Severity: borderwatch.SeverityCritical, State: borderwatch.AlertOpen,
 				Time: time.Now().Add(-95 * time.Second), Sector: "south", Position: borderwatch.LatLon{Lat: 34.52, Lon: 41.07}, Chainage: 322.4,
@@ -123,93 +108,93 @@ func TestBrowserCOP(t *testing.T) {
 			borderwatch.Alert{ID: "al-2", Kind: borderwatch.AlertSensorDark, Severity: borderwatch.SeverityMedium, State: borderwatch.AlertOpen,
 				Time: time.Now().Add(-10 * time.Minute), Sector: "north", Position: borderwatch.LatLon{Lat: 34.9, Lon: 41.3}, Chainage: 280, Message: "radar-1 silent for 10 min", Label: ibg},
 		))
-		p.waitFor(ctx, "alert in queue", `document.querySelector('#alert-list li[data-id="al-1"]')`)
-		p.waitFor(ctx, "alerts on the map", "window.bw.alertMarkers === 2")
+		p.WaitFor(ctx, "alert in queue", `document.querySelector('#alert-list li[data-id="al-1"]')`)
+		p.WaitFor(ctx, "alerts on the map", "window.bw.alertMarkers === 2")
 		var order []string
-		p.mustEval(ctx, "window.bw.alertIds", &order)
+		p.MustEval(ctx, "window.bw.alertIds", &order)
 		if strings.Join(order, ",") != "al-1,al-2" {
 			t.Fatalf("queue order %v, want critical first", order)
 		}
-		p.key(ctx, "j") // select the first alert
-		p.key(ctx, "Enter")
-		p.waitFor(ctx, "alert selected", `document.querySelector('#alert-list li.selected[data-id="al-1"]')`)
-		p.waitFor(ctx, "map flew to the alert", `window.bw.map.getZoom() >= 11 && window.bw.map.getBounds().contains([34.52, 41.07])`)
-		p.screenshot(ctx, filepath.Join(dir, "cop-en-alert.png"))
-		p.key(ctx, "a")
-		p.waitFor(ctx, "acknowledged", `document.querySelector('#alert-list li.state-acknowledged[data-id="al-1"]')`)
+		p.Key(ctx, "j") // select the first alert
+		p.Key(ctx, "Enter")
+		p.WaitFor(ctx, "alert selected", `document.querySelector('#alert-list li.selected[data-id="al-1"]')`)
+		p.WaitFor(ctx, "map flew to the alert", `window.bw.map.getZoom() >= 11 && window.bw.map.getBounds().contains([34.52, 41.07])`)
+		p.Screenshot(ctx, filepath.Join(dir, "cop-en-alert.png"))
+		p.Key(ctx, "a")
+		p.WaitFor(ctx, "acknowledged", `document.querySelector('#alert-list li.state-acknowledged[data-id="al-1"]')`)
 		if a, _ := pic.Alert("al-1"); a.State != borderwatch.AlertAcknowledged {
 			t.Fatalf("server state %s, want acknowledged", a.State)
 		}
 	})
 	t.Run("overview in English", func(t *testing.T) {
-		p.t = t
-		p.mustEval(ctx, "window.bw.map.fitBounds([[33.2, 38.6], [37.2, 42.6]], {animate: false}), true", nil)
-		p.waitFor(ctx, "redrawn", "window.bw.live.frames > 2")
-		p.mustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
-		p.screenshot(ctx, filepath.Join(dir, "cop-en.png"))
+		p.T = t
+		p.MustEval(ctx, "window.bw.map.fitBounds([[33.2, 38.6], [37.2, 42.6]], {animate: false}), true", nil)
+		p.WaitFor(ctx, "redrawn", "window.bw.live.frames > 2")
+		p.MustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
+		p.Screenshot(ctx, filepath.Join(dir, "cop-en.png"))
 	})
 	t.Run("Arabic right-to-left", func(t *testing.T) {
-		p.t = t
-		p.key(ctx, "l")
-		p.waitFor(ctx, "rtl", `document.documentElement.dir === 'rtl' && document.querySelector('#alerts-h span').textContent === 'الإنذارات'`)
+		p.T = t
+		p.Key(ctx, "l")
+		p.WaitFor(ctx, "rtl", `document.documentElement.dir === 'rtl' && document.querySelector('#alerts-h span').textContent === 'الإنذارات'`)
 		var name string
-		p.mustEval(ctx, `[...document.querySelectorAll('.bw-place')].map(e => e.textContent).find(s => s === 'الموصل') || ''`, &name)
+		p.MustEval(ctx, `[...document.querySelectorAll('.bw-place')].map(e => e.textContent).find(s => s === 'الموصل') || ''`, &name)
 		if name != "الموصل" {
 			t.Fatalf("Mosul is not labelled in Arabic")
 		}
 		var sideLeft bool
-		p.mustEval(ctx, `document.getElementById('side').getBoundingClientRect().left < document.getElementById('map').getBoundingClientRect().left`, &sideLeft)
+		p.MustEval(ctx, `document.getElementById('side').getBoundingClientRect().left < document.getElementById('map').getBoundingClientRect().left`, &sideLeft)
 		if !sideLeft {
 			t.Fatalf("in RTL the alert panel should be on the left of the map")
 		}
-		p.mustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
-		p.screenshot(ctx, filepath.Join(dir, "cop-ar.png"))
+		p.MustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
+		p.Screenshot(ctx, filepath.Join(dir, "cop-ar.png"))
 	})
 	t.Run("night theme", func(t *testing.T) {
-		p.t = t
-		p.key(ctx, "n")
-		p.waitFor(ctx, "night", `document.documentElement.dataset.theme === 'night'`)
-		p.mustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
-		p.screenshot(ctx, filepath.Join(dir, "cop-ar-night.png"))
-		p.key(ctx, "n")
-		p.key(ctx, "l")
+		p.T = t
+		p.Key(ctx, "n")
+		p.WaitFor(ctx, "night", `document.documentElement.dataset.theme === 'night'`)
+		p.MustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
+		p.Screenshot(ctx, filepath.Join(dir, "cop-ar-night.png"))
+		p.Key(ctx, "n")
+		p.Key(ctx, "l")
 	})
 	t.Run("search finds border km and units", func(t *testing.T) {
-		p.t = t
+		p.T = t
 		var got []string
-		p.mustEval(ctx, "window.bw.search('km 312.4')", &got)
+		p.MustEval(ctx, "window.bw.search('km 312.4')", &got)
 		if len(got) == 0 || !strings.Contains(got[0], "312.4") {
 			t.Fatalf("search km 312.4: %v", got)
 		}
-		p.mustEval(ctx, "window.bw.search('ptl-7')", &got)
+		p.MustEval(ctx, "window.bw.search('ptl-7')", &got)
 		if len(got) == 0 || !strings.Contains(got[0], "Patrol 7") {
 			t.Fatalf("search ptl-7: %v", got)
 		}
 	})
 	t.Run("tablet", func(t *testing.T) {
-		p.t = t
-		if _, err := p.call(ctx, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 800, "height": 1280, "deviceScaleFactor": 1, "mobile": true}, true); err != nil {
+		p.T = t
+		if _, err := p.Call(ctx, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 800, "height": 1280, "deviceScaleFactor": 1, "mobile": true}, true); err != nil {
 			t.Fatal(err)
 		}
-		p.mustEval(ctx, "window.bw.map.invalidateSize(), window.bw.map.fitBounds([[33.2, 38.6], [37.2, 42.6]], {animate: false}), true", nil)
-		p.mustEval(ctx, "new Promise(r => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(r)), 100))", nil)
+		p.MustEval(ctx, "window.bw.map.invalidateSize(), window.bw.map.fitBounds([[33.2, 38.6], [37.2, 42.6]], {animate: false}), true", nil)
+		p.MustEval(ctx, "new Promise(r => setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(r)), 100))", nil)
 		var fits bool
-		p.mustEval(ctx, `document.documentElement.scrollWidth <= 800 && document.getElementById('side').getBoundingClientRect().top > document.getElementById('map').getBoundingClientRect().top`, &fits)
+		p.MustEval(ctx, `document.documentElement.scrollWidth <= 800 && document.getElementById('side').getBoundingClientRect().top > document.getElementById('map').getBoundingClientRect().top`, &fits)
 		if !fits {
 			t.Fatalf("tablet layout: page wider than the screen or alert panel not below the map")
 		}
-		p.screenshot(ctx, filepath.Join(dir, "cop-tablet.png"))
+		p.Screenshot(ctx, filepath.Join(dir, "cop-tablet.png"))
 	})
 	t.Run("no request left localhost and no page errors", func(t *testing.T) {
-		p.t = t
-		outside, total := p.outsideRequests()
+		p.T = t
+		outside, total := p.OutsideRequests()
 		if len(outside) > 0 {
 			t.Fatalf("%d of %d requests left the test server: %v", len(outside), total, outside)
 		}
 		if total < 10 {
 			t.Fatalf("only %d requests intercepted: interception is not working", total)
 		}
-		if c := p.consoleLines(); len(c) > 0 {
+		if c := p.ConsoleLines(); len(c) > 0 {
 			t.Fatalf("page errors: %v", c)
 		}
 	})
@@ -228,15 +213,15 @@ func TestBrowserLogin(t *testing.T) {
 
 	t.Run("no authentication", func(t *testing.T) {
 		addr := serveUI(t, newTestPicture())
-		p := b.openPage(ctx, t, addr, 1366, 768)
-		p.navigate(ctx, "http://"+addr+"/login")
-		p.waitFor(ctx, "form", `document.querySelector('#login button[type=submit]') && document.querySelector('#login button[type=submit]').textContent.length > 0`)
-		p.mustEval(ctx, `(document.querySelector('[name=username]').value = 'op1', document.querySelector('[name=password]').value = 'x', document.querySelector('#login button[type=submit]').click(), true)`, nil)
-		p.waitFor(ctx, "no-auth message", `document.querySelector('#login-msg a')`)
-		if outside, _ := p.outsideRequests(); len(outside) > 0 {
+		p := b.OpenPage(ctx, t, addr, 1366, 768)
+		p.Navigate(ctx, "http://"+addr+"/login")
+		p.WaitFor(ctx, "form", `document.querySelector('#login button[type=submit]') && document.querySelector('#login button[type=submit]').textContent.length > 0`)
+		p.MustEval(ctx, `(document.querySelector('[name=username]').value = 'op1', document.querySelector('[name=password]').value = 'x', document.querySelector('#login button[type=submit]').click(), true)`, nil)
+		p.WaitFor(ctx, "no-auth message", `document.querySelector('#login-msg a')`)
+		if outside, _ := p.OutsideRequests(); len(outside) > 0 {
 			t.Fatalf("requests left the test server: %v", outside)
 		}
-		for _, l := range p.consoleLines() {
+		for _, l := range p.ConsoleLines() {
 			if !strings.Contains(l, "/api/v1/login") { // its 404 is the answer
 				t.Fatalf("page error: %s", l)
 			}
@@ -248,22 +233,22 @@ func TestBrowserLogin(t *testing.T) {
 		h, err := New(Options{Live: pic, Deployment: testDeployment(t), Authenticate: bearerAuth})
 		must(t, err)
 		addr := serveHandler(t, h)
-		p := b.openPage(ctx, t, addr, 1366, 768)
-		p.navigate(ctx, "http://"+addr+"/")
-		p.waitFor(ctx, "sent to sign in", `location.pathname === '/login.html' && document.querySelector('#login button[type=submit]').textContent.length > 0`)
+		p := b.OpenPage(ctx, t, addr, 1366, 768)
+		p.Navigate(ctx, "http://"+addr+"/")
+		p.WaitFor(ctx, "sent to sign in", `location.pathname === '/login.html' && document.querySelector('#login button[type=submit]').textContent.length > 0`)
 		submit := func(tok string) {
-			p.mustEval(ctx, `(document.querySelector('[name=token]').value = `+strconvQuote(tok)+`, document.querySelector('#login button[type=submit]').click(), true)`, nil)
+			p.MustEval(ctx, `(document.querySelector('[name=token]').value = `+strconvQuote(tok)+`, document.querySelector('#login button[type=submit]').click(), true)`, nil)
 		}
 		submit("forged")
-		p.waitFor(ctx, "refused", `document.getElementById('login-msg').textContent.length > 0`)
-		p.screenshot(ctx, filepath.Join(dir, "login.png"))
+		p.WaitFor(ctx, "refused", `document.getElementById('login-msg').textContent.length > 0`)
+		p.Screenshot(ctx, filepath.Join(dir, "login.png"))
 		submit("ibg-token")
-		p.waitFor(ctx, "map", `window.bw && window.bw.ready`)
-		p.waitFor(ctx, "stream with the cookie", `window.bw.conn === 'live' && window.bw.stores.tracks.size === 20`)
-		if outside, _ := p.outsideRequests(); len(outside) > 0 {
+		p.WaitFor(ctx, "map", `window.bw && window.bw.ready`)
+		p.WaitFor(ctx, "stream with the cookie", `window.bw.conn === 'live' && window.bw.stores.tracks.size === 20`)
+		if outside, _ := p.OutsideRequests(); len(outside) > 0 {
 			t.Fatalf("requests left the test server: %v", outside)
 		}
-		for _, l := range p.consoleLines() {
+		for _, l := range p.ConsoleLines() {
 			if !strings.Contains(l, "/api/v1/login") && !strings.Contains(l, "/api/v1/me") { // the 401s that led here
 				t.Fatalf("page error: %s", l)
 			}

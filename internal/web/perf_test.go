@@ -109,12 +109,12 @@ func TestUIFrameTimes(t *testing.T) {
 	defer func() { stopFeed(); wg.Wait() }()
 
 	b := launch(t, bin)
-	p := b.openPage(ctx, t, addr, 1366, 768)
-	p.navigate(ctx, "http://"+addr+"/?hz=1")
-	p.waitFor(ctx, "ready", "window.bw && window.bw.ready")
-	p.mustEval(ctx, "window.bw.map.fitBounds([[32.6, 37.9], [37.6, 43.2]], {animate: false}), true", nil)
-	p.waitFor(ctx, "5000 tracks", fmt.Sprintf("window.bw.stores.tracks.size === %d", n))
-	p.mustEval(ctx, `(() => {
+	p := b.OpenPage(ctx, t, addr, 1366, 768)
+	p.Navigate(ctx, "http://"+addr+"/?hz=1")
+	p.WaitFor(ctx, "ready", "window.bw && window.bw.ready")
+	p.MustEval(ctx, "window.bw.map.fitBounds([[32.6, 37.9], [37.6, 43.2]], {animate: false}), true", nil)
+	p.WaitFor(ctx, "5000 tracks", fmt.Sprintf("window.bw.stores.tracks.size === %d", n))
+	p.MustEval(ctx, `(() => {
 		const bw = window.bw; bw.perf = {draw: [], apply: [], bytes: 0, batches: 0};
 		const draw = bw.live._draw.bind(bw.live);
 		bw.live._draw = function() { const t = performance.now(); draw(); bw.perf.draw.push(performance.now() - t); };
@@ -129,7 +129,7 @@ func TestUIFrameTimes(t *testing.T) {
 			Bytes float64   `json:"bytes"`
 			N     int       `json:"batches"`
 		}
-		p.mustEval(ctx, `window.bw.perf.draw = []; window.bw.perf.apply = []; window.bw.perf.bytes = 0; window.bw.perf.batches = 0;
+		p.MustEval(ctx, `window.bw.perf.draw = []; window.bw.perf.apply = []; window.bw.perf.bytes = 0; window.bw.perf.batches = 0;
 			new Promise((resolve) => {
 				const d = []; let last = performance.now(); const end = last + 10000; let i = 0;
 				function f(t) { d.push(t - last); last = t; i++; `+perFrame+`; if (t < end) requestAnimationFrame(f);
@@ -163,7 +163,7 @@ func TestUIFrameTimes(t *testing.T) {
 	idle := measure("idle, updates at 1 Hz", "")
 	pan := measure("panning (an animated 300 px pan every second), updates at 1 Hz",
 		"if (i % 60 === 1) window.bw.map.panBy([(i % 240 < 120 ? 300 : -300), 0], {animate: true, duration: 0.8})")
-	p.screenshot(ctx, filepath.Join(artefacts(t), "perf-5000.png"))
+	p.Screenshot(ctx, filepath.Join(artefacts(t), "perf-5000.png"))
 	if idle.Batches < 5 || pan.Batches < 5 {
 		t.Fatalf("measurement did not see the load: %+v %+v", idle, pan)
 	}

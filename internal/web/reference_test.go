@@ -42,11 +42,11 @@ func TestBrowserReferenceDeployment(t *testing.T) {
 			h, err := New(v.opts)
 			must(t, err)
 			addr := serveHandler(t, h)
-			p := b.openPage(ctx, t, addr, 1366, 768)
-			p.navigate(ctx, "http://"+addr+"/")
-			p.waitFor(ctx, "ready", "window.bw && window.bw.ready")
+			p := b.OpenPage(ctx, t, addr, 1366, 768)
+			p.Navigate(ctx, "http://"+addr+"/")
+			p.WaitFor(ctx, "ready", "window.bw && window.bw.ready")
 			var got struct{ Sensors, Coverage, Crossings, Sites, Sectors int }
-			p.mustEval(ctx, "window.bw.deployment", &got)
+			p.MustEval(ctx, "window.bw.deployment", &got)
 			persons := 0
 			for _, s := range d.Sensors {
 				if s.RangeM(borderwatch.ClassPerson, true) > 0 {
@@ -58,21 +58,21 @@ func TestBrowserReferenceDeployment(t *testing.T) {
 					got, len(d.Sensors), persons, len(d.Crossings), len(d.Sites), len(d.Sectors))
 			}
 			var km float64
-			p.mustEval(ctx, "window.bw.border.km", &km)
+			p.MustEval(ctx, "window.bw.border.km", &km)
 			if km < d.Border.LengthKm-0.5 || km > d.Border.LengthKm+0.5 {
 				t.Fatalf("border %.2f km in the UI, deployment says %.2f", km, d.Border.LengthKm)
 			}
 			if v.name == "web geojson" {
-				p.mustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
-				p.screenshot(ctx, filepath.Join(artefacts(t), "reference-deployment.png"))
-				p.mustEval(ctx, "window.bw.map.setView([34.45, 41.0], 11, {animate: false}), true", nil)
-				p.mustEval(ctx, "new Promise(r => setTimeout(() => requestAnimationFrame(r), 300))", nil)
-				p.screenshot(ctx, filepath.Join(artefacts(t), "reference-alqaim.png"))
+				p.MustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
+				p.Screenshot(ctx, filepath.Join(artefacts(t), "reference-deployment.png"))
+				p.MustEval(ctx, "window.bw.map.setView([34.45, 41.0], 11, {animate: false}), true", nil)
+				p.MustEval(ctx, "new Promise(r => setTimeout(() => requestAnimationFrame(r), 300))", nil)
+				p.Screenshot(ctx, filepath.Join(artefacts(t), "reference-alqaim.png"))
 			}
-			if outside, _ := p.outsideRequests(); len(outside) > 0 {
+			if outside, _ := p.OutsideRequests(); len(outside) > 0 {
 				t.Fatalf("requests left the test server: %v", outside)
 			}
-			if c := p.consoleLines(); len(c) > 0 {
+			if c := p.ConsoleLines(); len(c) > 0 {
 				t.Fatalf("page errors: %v", c)
 			}
 			t.Logf("%s: %s", v.name, fmt.Sprintf("%+v", got))

@@ -55,52 +55,52 @@ func TestBrowserResumeAndMeasure(t *testing.T) {
 	d := &dropper{h: h}
 	addr := serveHandler(t, d)
 	b := launch(t, bin)
-	p := b.openPage(ctx, t, addr, 1366, 768)
-	p.navigate(ctx, "http://"+addr+"/")
-	p.waitFor(ctx, "live", "window.bw && window.bw.ready && window.bw.conn === 'live' && window.bw.stores.tracks.size === 50")
+	p := b.OpenPage(ctx, t, addr, 1366, 768)
+	p.Navigate(ctx, "http://"+addr+"/")
+	p.WaitFor(ctx, "live", "window.bw && window.bw.ready && window.bw.conn === 'live' && window.bw.stores.tracks.size === 50")
 
 	t.Run("resume after a dropped link", func(t *testing.T) {
-		p.t = t
+		p.T = t
 		d.drop()
-		p.waitFor(ctx, "noticed the drop", "window.bw.conn === 'reconnecting'")
+		p.WaitFor(ctx, "noticed the drop", "window.bw.conn === 'reconnecting'")
 		moved := movingTracks(50, 3)
 		must(t, pic.PutTracks(moved[:5]...)) // changes while the link is down
 		pic.DeleteTracks("T00049")
-		p.waitFor(ctx, "reconnected", "window.bw.conn === 'live'")
-		p.waitFor(ctx, "caught up", fmt.Sprintf("window.bw.stores.tracks.size === 49 && Math.abs(window.bw.stores.tracks.items.get('T00002').data.position.lon - %v) < 1e-9", moved[2].Position.Lon))
+		p.WaitFor(ctx, "reconnected", "window.bw.conn === 'live'")
+		p.WaitFor(ctx, "caught up", fmt.Sprintf("window.bw.stores.tracks.size === 49 && Math.abs(window.bw.stores.tracks.items.get('T00002').data.position.lon - %v) < 1e-9", moved[2].Position.Lon))
 		var resets int
-		p.mustEval(ctx, "window.bw.resets", &resets)
+		p.MustEval(ctx, "window.bw.resets", &resets)
 		if resets != 1 {
 			t.Fatalf("%d snapshots, want 1: the reconnect reloaded everything instead of resuming", resets)
 		}
 	})
 	t.Run("measure a known distance", func(t *testing.T) {
-		p.t = t
+		p.T = t
 		a, z := borderwatch.LatLon{Lat: 34.40, Lon: 40.90}, borderwatch.LatLon{Lat: 34.50, Lon: 41.10}
-		p.mustEval(ctx, "window.bw.map.fitBounds([[34.35, 40.85], [34.55, 41.15]], {animate: false}), true", nil)
-		p.key(ctx, "r")
+		p.MustEval(ctx, "window.bw.map.fitBounds([[34.35, 40.85], [34.55, 41.15]], {animate: false}), true", nil)
+		p.Key(ctx, "r")
 		for _, pt := range []borderwatch.LatLon{a, z} {
 			var xy struct{ X, Y float64 }
-			p.mustEval(ctx, fmt.Sprintf("window.bw.map.latLngToContainerPoint([%v, %v])", pt.Lat, pt.Lon), &xy)
+			p.MustEval(ctx, fmt.Sprintf("window.bw.map.latLngToContainerPoint([%v, %v])", pt.Lat, pt.Lon), &xy)
 			var off struct{ X, Y float64 }
-			p.mustEval(ctx, "(r => ({x: r.left, y: r.top}))(document.getElementById('map').getBoundingClientRect())", &off)
+			p.MustEval(ctx, "(r => ({x: r.left, y: r.top}))(document.getElementById('map').getBoundingClientRect())", &off)
 			for _, typ := range []string{"mousePressed", "mouseReleased"} {
-				if _, err := p.call(ctx, "Input.dispatchMouseEvent", map[string]any{"type": typ, "x": xy.X + off.X, "y": xy.Y + off.Y, "button": "left", "clickCount": 1}, true); err != nil {
+				if _, err := p.Call(ctx, "Input.dispatchMouseEvent", map[string]any{"type": typ, "x": xy.X + off.X, "y": xy.Y + off.Y, "button": "left", "clickCount": 1}, true); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
-		p.waitFor(ctx, "measured", "window.bw.measured > 0")
+		p.WaitFor(ctx, "measured", "window.bw.measured > 0")
 		var got float64
-		p.mustEval(ctx, "window.bw.measured", &got)
+		p.MustEval(ctx, "window.bw.measured", &got)
 		want := geo.Distance(a, z)
 		// clicks land on whole pixels: at this zoom one pixel is ~40 m
 		if d := got - want; d > 150 || d < -150 {
 			t.Fatalf("measured %.0f m, geodesic %.0f m", got, want)
 		}
-		p.key(ctx, "Escape")
+		p.Key(ctx, "Escape")
 	})
-	if c := p.consoleLines(); len(c) > 0 {
+	if c := p.ConsoleLines(); len(c) > 0 {
 		for _, l := range c {
 			if !strings.Contains(l, "/api/v1/stream") { // the dropped stream itself
 				t.Fatalf("page error: %s", l)
