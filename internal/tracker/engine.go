@@ -1196,8 +1196,9 @@ func (e *Engine) dropDecision(tr *track, t float64) bool {
 		return e.cfg.FriendTimeout > 0 && t-tr.lastHit > e.cfg.FriendTimeout
 	}
 	// Existence under Delete, or, for a track born less likely than that,
-	// under a tenth of its birth existence.
-	if tr.r < min(e.cfg.Delete, 0.1*tr.r0) {
+	// under a fifth of its birth existence: with pd 0.8 or more one miss
+	// of a one-hit track does it, so clutter does not linger.
+	if tr.r < min(e.cfg.Delete, 0.2*tr.r0) {
 		return true
 	}
 	if e.cfg.MaxCoast > 0 && t-tr.lastHit > e.cfg.MaxCoast {
