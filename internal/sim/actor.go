@@ -29,6 +29,7 @@ type actor struct {
 	ve, vn   float64 // m/s
 	km, off  float64 // cached station, refreshed every locateEvery
 	locateAt time.Time
+	kx, ky   float64 // metres per degree of longitude and latitude, refreshed with km
 
 	route      []waypoint
 	wi         int
@@ -90,8 +91,7 @@ type record struct {
 const locateEvery = 10 * time.Second
 
 func (s *Sim) addActor(a *actor) {
-	a.km, a.off = s.locate(a.pos)
-	a.locateAt = s.now
+	s.relocate(a)
 	if a.speedScale == 0 {
 		a.speedScale = 1
 	}
@@ -165,8 +165,8 @@ func (s *Sim) move(a *actor, dt float64) {
 		return
 	}
 	wp := a.route[a.wi]
-	e, n := delta(a.pos, wp.p)
-	d := math.Hypot(e, n)
+	e, n := (wp.p.Lon-a.pos.Lon)*a.kx, (wp.p.Lat-a.pos.Lat)*a.ky
+	d := math.Sqrt(e*e + n*n)
 	step := s.speed(a) * dt
 	if step >= d {
 		a.pos = wp.p
@@ -179,8 +179,9 @@ func (s *Sim) move(a *actor, dt float64) {
 			a.wi++
 		}
 	} else {
-		a.pos = offset(a.pos, e/d*step, n/d*step)
-		a.ve, a.vn = e/d*step/dt, n/d*step/dt
+		f := step / d
+		a.pos = borderwatch.LatLon{Lat: a.pos.Lat + n*f/a.ky, Lon: a.pos.Lon + e*f/a.kx}
+		a.ve, a.vn = e*f/dt, n*f/dt
 	}
 	if a.rec != nil && a.rec.Crossed.IsZero() && a.kind != KindHerd {
 		if c, ok := s.line.Cross(prev, a.pos); ok {
@@ -189,12 +190,19 @@ func (s *Sim) move(a *actor, dt float64) {
 			s.event(Event{Time: s.now, Kind: EventCrossed, Actor: a.id, ActorKind: a.kind, Position: c.Point, Km: c.Chainage, Exercise: a.exercise})
 		}
 	}
-	if s.now.Sub(a.locateAt) >= locateEvery || a.rec != nil && a.kind.Illegal() {
-		if s.now.Sub(a.locateAt) >= time.Second {
-			a.km, a.off = s.locate(a.pos)
-			a.locateAt = s.now
-		}
+	// Crossers are located every second (their crossing is an event),
+	// everything else every locateEvery.
+	if since := s.now.Sub(a.locateAt); since >= locateEvery || (a.kind.Illegal() && since >= time.Second) {
+		s.relocate(a)
 	}
+}
+
+// relocate refreshes an actor's chainage, offset and local scale.
+func (s *Sim) relocate(a *actor) {
+	a.km, a.off = s.locate(a.pos)
+	a.locateAt = s.now
+	m, n := radii(a.pos.Lat)
+	a.kx, a.ky = n*math.Cos(a.pos.Lat*deg)*deg, m*deg
 }
 
 // routeEnd is called when an actor has walked its whole route.

@@ -70,9 +70,12 @@ func Record(w io.Writer, s *Sim, d time.Duration, truthEvery time.Duration) erro
 		for i := range f.Reports {
 			line.Observations = append(line.Observations, f.Reports[i].Observation())
 		}
-		for i := range f.Drones {
-			if f.Drones[i].Mode != DroneLanded {
-				line.Observations = append(line.Observations, f.Drones[i].Observation())
+		// Drone telemetry is decimated to one report per truth period.
+		if !f.Time.Before(nextTruth) {
+			for i := range f.Drones {
+				if f.Drones[i].Mode != DroneLanded {
+					line.Observations = append(line.Observations, f.Drones[i].Observation())
+				}
 			}
 		}
 		if !f.Time.Before(nextTruth) {

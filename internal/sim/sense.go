@@ -303,7 +303,7 @@ func (s *Sim) look(sn *sensor, a *actor, ci int, night bool, grow float64) MissR
 	r := math.Sqrt(r2)
 	if r > 1.5*R {
 		switch {
-		case night && r <= Rday:
+		case night && r <= 1.5*Rday:
 			return MissNightRange
 		case r <= 1.5*math.Max(R, Rday) || r <= 3*R:
 			return MissOutOfRange

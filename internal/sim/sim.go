@@ -74,7 +74,7 @@ func New(o Options) (*Sim, error) {
 	}
 	s := &Sim{
 		o: o, dep: o.Deployment, line: line, terrain: t,
-		now:     o.Start.Add(-o.Warmup),
+		now:     o.Start.UTC().Add(-o.Warmup),
 		rArrive: rand.New(rand.NewPCG(o.Seed, 1)),
 		rMove:   rand.New(rand.NewPCG(o.Seed, 2)),
 		rDetect: rand.New(rand.NewPCG(o.Seed, 3)),
@@ -104,7 +104,7 @@ func New(o Options) (*Sim, error) {
 			s.step()
 		}
 		s.silent = false
-		s.now = o.Start
+		s.now = o.Start.UTC()
 	}
 	return s, nil
 }

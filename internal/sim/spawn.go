@@ -168,24 +168,7 @@ func (s *Sim) nearCrossing(km, d float64) bool {
 // when the group knows (70 %).
 func (s *Sim) crossingKm(class borderwatch.Class) float64 {
 	r := s.rArrive
-	L := s.line.Length()
-	pick := func() float64 {
-		if len(s.hotspots) > 0 && r.Float64() < 0.6 {
-			total := 0.0
-			for _, h := range s.hotspots {
-				total += h.ToKm - h.FromKm
-			}
-			x := r.Float64() * total
-			for _, h := range s.hotspots {
-				if w := h.ToKm - h.FromKm; x < w {
-					return h.FromKm + x
-				} else {
-					x -= w
-				}
-			}
-		}
-		return uniform(r, 1, L-1)
-	}
+	pick := s.pickKm
 	const k = 6
 	best, bestExp := -1.0, math.Inf(1)
 	var cands [k]float64
@@ -203,6 +186,26 @@ func (s *Sim) crossingKm(class borderwatch.Class) float64 {
 		return best
 	}
 	return cands[r.IntN(k)]
+}
+
+// pickKm draws a chainage: a hotspot 60 % of the time, else anywhere.
+func (s *Sim) pickKm() float64 {
+	r := s.rArrive
+	if len(s.hotspots) > 0 && r.Float64() < 0.6 {
+		total := 0.0
+		for _, h := range s.hotspots {
+			total += h.ToKm - h.FromKm
+		}
+		x := r.Float64() * total
+		for _, h := range s.hotspots {
+			w := h.ToKm - h.FromKm
+			if x < w {
+				return h.FromKm + x
+			}
+			x -= w
+		}
+	}
+	return uniform(r, 1, s.line.Length()-1)
 }
 
 // exposure counts the sensors that watch the line at km at night for class.
