@@ -1,13 +1,17 @@
 // The common operating picture: wires the map, the live stream, the alert
-// queue, search, the measure tool, layer toggles, themes, languages and
-// keyboard shortcuts. window.bw exposes read-only state for the browser
-// tests and the frame-time measurement.
+// queue, the incident workflow (incidents.js), replay (replay.js), the
+// dashboard (dashboard.js), search, the measure tool, layer toggles,
+// themes, languages and keyboard shortcuts. window.bw exposes read-only
+// state for the browser tests and the frame-time measurement.
 
 import { t, place, apply, setLanguage, language, onLanguage, num, age } from './i18n.js';
 import { createMap, loadGeography, loadDeployment } from './basemap.js';
 import { LiveStore, LiveLayer } from './symbols.js';
 import { Stream, post } from './stream.js';
 import { distance, bearing, formatDistance } from './geodesy.js';
+import { createIncidents } from './incidents.js';
+import { createReplay } from './replay.js';
+import { createDashboard } from './dashboard.js';
 
 const L = window.L;
 const $ = (id) => document.getElementById(id);
@@ -28,6 +32,13 @@ async function start() {
   if (me.status === 401) { location.href = 'login.html'; return; }
   const who = await me.json().catch(() => ({}));
   if (who.csrf_token) sessionStorage.setItem('bw.csrf', who.csrf_token);
+  if (who.must_change_password) { location.href = 'login.html'; return; }
+  // The full server (internal/server) answers /api/v1/me with the caller's
+  // permissions and serves incidents, dispatch, replay and the dashboard;
+  // web's handler alone does not, and those parts stay disabled.
+  const full = Array.isArray(who.permissions);
+  const can = (a) => full && who.permissions.includes(a);
+  bw.who = who;
 
   const map = createMap($('map'));
   bw.map = map;
@@ -102,9 +113,15 @@ async function start() {
   map.on('moveend', () => { clearTimeout(viewTimer); viewTimer = setTimeout(() => stream.setView(viewBBox()), 250); });
 
   // ---------- alert queue ----------
+  let replay = null; // replay.js, created below
   let selectedAlert = null;
+  function alertSource() {
+    if (!replay || !replay.active()) return [...alerts.values()];
+    const now = replay.st.cur;
+    return [...replay.alerts.values()].filter((a) => Date.parse(a.time) <= now);
+  }
   function sortedAlerts() {
-    return [...alerts.values()].sort((a, b) => (sevRank[b.severity] || 0) - (sevRank[a.severity] || 0) || Date.parse(a.time) - Date.parse(b.time) || (a.id < b.id ? -1 : 1));
+    return alertSource().sort((a, b) => (sevRank[b.severity] || 0) - (sevRank[a.severity] || 0) || Date.parse(a.time) - Date.parse(b.time) || (a.id < b.id ? -1 : 1));
   }
   function renderAlerts() {
     const list = $('alert-list'), as = sortedAlerts();
@@ -118,7 +135,9 @@ async function start() {
       const head = document.createElement('div'); head.className = 'alert-head';
       const sev = document.createElement('span'); sev.className = 'sev'; sev.textContent = t('sev.' + a.severity);
       const kind = document.createElement('span'); kind.className = 'kind'; kind.textContent = t('kind.' + a.kind);
-      const ag = document.createElement('span'); ag.className = 'age'; ag.dataset.time = a.time; ag.textContent = age(Date.now() - Date.parse(a.time));
+      const ag = document.createElement('span'); ag.className = 'age';
+      if (replay && replay.active()) ag.textContent = new Date(a.time).toISOString().slice(11, 19) + 'Z';
+      else { ag.dataset.time = a.time; ag.textContent = age(Date.now() - Date.parse(a.time)); }
       head.append(sev, kind, ag);
       const body = document.createElement('div'); body.className = 'alert-body';
       body.textContent = `${t('border.km')} ${num(a.chainage_km, 1)} · ${a.sector || ''} · ${t('state.' + a.state) || a.state}` + (a.exercise ? ' · ' + t('exercise') : '');
@@ -132,14 +151,16 @@ async function start() {
       }
     }
     $('alert-count').textContent = String(as.length);
+    $('tab-alerts-count').textContent = String(as.length);
     $('alert-empty').hidden = as.length > 0;
     bw.alertIds = as.map((a) => a.id);
     bw.alertMarkers = alertLayer.getLayers().length;
   }
   function selectAlert(id, fly) {
     selectedAlert = id;
+    setTab('alerts');
     for (const li of $('alert-list').children) li.classList.toggle('selected', li.dataset.id === id);
-    const a = alerts.get(id);
+    const a = alerts.get(id) || (replay && replay.alerts.get(id));
     if (!a) return;
     const li = $('alert-list').querySelector(`[data-id="${CSS.escape(id)}"]`);
     if (li) li.scrollIntoView({ block: 'nearest' });
@@ -154,18 +175,55 @@ async function start() {
   }
   async function alertAction(action) {
     if (!selectedAlert) return;
+    if (replay.active()) { toast(t('replay.mode') + ': ' + t('replay.live')); return; }
     const r = await post(`api/v1/alerts/${encodeURIComponent(selectedAlert)}/${action}`);
     if (!r.ok) {
       const e = await r.json().catch(() => ({}));
       toast(t('toast.failed') + ((e.error && e.error.message) || r.status));
     }
   }
-  // TODO(incidents): POST /api/v1/incidents {alert_ids} when the incident API lands; show the board.
-  const openIncident = () => toast(t('toast.noincident'));
-  // TODO(dispatch): show the recommended QRF and drone with ETAs and POST the dispatch.
-  const dispatch = () => toast(t('toast.nodispatch'));
-  // TODO(replay): a timeline over /api/v1/replay that feeds applyBatch at 1–60×.
-  // TODO(dashboard): per-sector charts over /api/v1/stats.
+
+  // ---------- incidents, replay, dashboard ----------
+  const unitName = (id) => { const o = stores.units.items.get(id) || stores.drones.items.get(id); return (o && o.data.name) || id; };
+  const incidents = createIncidents({
+    map, toast, unitName, sectors: () => dep.sectors, enabled: can('view'), canDispatch: can('dispatch'),
+    onFocus: (id) => { details = { incident: id }; selectedAlert = null; for (const li of $('alert-list').children) li.classList.remove('selected'); },
+  });
+  replay = createReplay({ live, liveStores: stores, toast, enabled: can('replay'), onChange: () => { renderAlerts(); renderCounts(); } });
+  const dashboard = createDashboard({ toast, borderKm: () => dep.chain.length, enabled: can('view') && full,
+    onSector: (id) => { const s = dep.sectors.find((x) => x.id === id); if (s && s.from_km !== undefined) map.flyToBounds(L.latLngBounds([dep.chain.pointAt(s.from_km), dep.chain.pointAt(s.to_km)]).pad(0.2), { duration: 0.6 }); } });
+  dashboard.setSectorRanges(new Map(dep.sectors.filter((s) => s.from_km !== undefined).map((s) => [s.id, { from_km: s.from_km, to_km: s.to_km }])));
+  bw.incidents = incidents; bw.replay = replay; bw.dashboard = dashboard;
+  let tab = 'alerts';
+  function setTab(which) {
+    tab = which;
+    $('alerts').hidden = which !== 'alerts';
+    $('incident-board').hidden = which !== 'incidents';
+    $('tab-alerts').setAttribute('aria-selected', String(which === 'alerts'));
+    $('tab-incidents').setAttribute('aria-selected', String(which === 'incidents'));
+    if (which === 'incidents') incidents.renderBoard();
+  }
+  $('tab-alerts').onclick = () => setTab('alerts');
+  $('tab-incidents').onclick = () => setTab('incidents');
+  const currentAlert = () => selectedAlert && (alerts.get(selectedAlert) || null);
+  function openIncident() {
+    if (replay.active()) { toast(t('replay.mode') + ': ' + t('replay.live')); return; }
+    const a = currentAlert();
+    if (!a) { setTab('incidents'); return; }
+    incidents.openFromAlert(a).then(() => setTab('incidents'));
+  }
+  async function dispatch() {
+    if (replay.active()) { toast(t('replay.mode') + ': ' + t('replay.live')); return; }
+    if (!can('dispatch')) { toast(full ? t('toast.failed') + 'dispatch' : t('toast.nodispatch')); return; }
+    const a = currentAlert();
+    if (incidents.st.focused && incidents.showing()) { incidents.openDispatch(); return; }
+    if (!a) return;
+    await incidents.openFromAlert(a);
+    setTab('incidents');
+    if (incidents.showing()) incidents.openDispatch();
+  }
+  $('btn-replay').onclick = () => { if (replay.active()) replay.exit(); else replay.enter(); $('btn-replay').setAttribute('aria-pressed', String(replay.active())); };
+  $('btn-dashboard').onclick = () => dashboard.show();
 
   // ---------- details ----------
   let details = null; // {store, id} or {alert}
@@ -173,11 +231,12 @@ async function start() {
   function esc(s) { return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c])); }
   function showAlertDetails(a) {
     details = { alert: a.id };
+    $('details').dataset.kind = 'alert'; $('details').dataset.id = a.id;
     $('details').innerHTML = `<h3>${esc(t('kind.' + a.kind))}</h3><table>` +
       row(t('status'), `${t('sev.' + a.severity)} · ${t('state.' + a.state) || a.state}`) +
       row(t('border.km'), num(a.chainage_km, 1)) + row(t('sector'), a.sector) +
       row(t('age'), age(Date.now() - Date.parse(a.time))) + row('', a.message) +
-      (a.track_ids ? row(t('track'), a.track_ids.join(', ')) : '') + '</table>' +
+      (a.track_ids ? row(t('track'), a.track_ids.join(', ')) : '') + (a.incident_id ? row(t('incident'), a.incident_id) : '') + '</table>' +
       `<div class="actions"><button data-act="acknowledge">${esc(t('ack'))} <kbd>A</kbd></button>` +
       `<button data-act="incident">${esc(t('open.incident'))} <kbd>I</kbd></button>` +
       `<button data-act="dispatch">${esc(t('dispatch'))} <kbd>D</kbd></button>` +
@@ -188,13 +247,15 @@ async function start() {
   }
   function showObject(sel) {
     details = sel;
+    $('details').dataset.kind = 'object'; $('details').dataset.id = sel.id;
     live.selected = sel; live.redraw();
     refreshDetails();
   }
   function refreshDetails() {
     if (!details) return;
+    if (details.incident) return; // incidents.js refreshes its own panel
     if (details.alert) { const a = alerts.get(details.alert); if (a && !$('details').contains(document.activeElement)) showAlertDetails(a); return; }
-    const o = stores[details.store].items.get(details.id);
+    const o = live.stores[details.store].items.get(details.id);
     if (!o) { $('details').textContent = ''; return; }
     const d = o.data, v = d.velocity;
     let html = `<h3>${esc(t(details.store === 'tracks' ? 'track' : details.store === 'units' ? 'unit' : 'drone'))} ${esc(d.name || d.id)}</h3><table>`;
@@ -215,12 +276,14 @@ async function start() {
   map.on('click', (e) => {
     if (measuring) return;
     const h = live.hit(e.containerPoint);
+    if (h) incidents.clearFocus();
     if (h) showObject(h); else { live.selected = null; live.redraw(); }
   });
 
   // ---------- counts, clock, ages ----------
   function renderCounts() {
-    $('counts').textContent = `${stores.tracks.size} ${t('tracks.count')} · ${stores.units.size} ${t('units.count')} · ${stores.drones.size} ${t('drones.count')}`;
+    const ss = live.stores;
+    $('counts').textContent = (replay && replay.active() ? t('replay.mode') + ' · ' : '') + `${ss.tracks.size} ${t('tracks.count')} · ${ss.units.size} ${t('units.count')} · ${ss.drones.size} ${t('drones.count')}`;
   }
   const tick = () => {
     $('clock').textContent = new Date().toISOString().slice(11, 19) + 'Z';
@@ -358,14 +421,21 @@ async function start() {
   onLanguage(() => {
     $('conn').textContent = t('conn.' + (bw.conn || 'connecting'));
     geo.relabel(); renderAlerts(); renderCounts(); refreshDetails(); setTheme(document.documentElement.dataset.theme); setSound(soundOn);
+    incidents.renderBoard(); if (incidents.showing()) incidents.render(); replay.render(); dashboard.render();
     if (!$('layers-panel').hidden) renderLayers();
     renderHelp();
     map.invalidateSize();
   });
-  const keys = [['J / ↓', 'key.next'], ['K / ↑', 'key.prev'], ['Enter / F', 'key.fly'], ['A', 'key.ack'], ['X', 'key.dismiss'],
-    ['I', 'key.incident'], ['D', 'key.dispatch'], ['M', 'key.mute'], ['N', 'key.theme'], ['L', 'key.lang'], ['/', 'key.search'], ['R', 'key.measure'], ['?', 'key.help']];
+  const keys = [
+    ['help.workflow', [['J / ↓', 'key.next'], ['K / ↑', 'key.prev'], ['Enter / F', 'key.fly'], ['A', 'key.ack2'], ['X', 'key.dismiss'],
+      ['I', 'key.incident2'], ['B', 'key.board'], ['D', 'key.dispatch2'], ['1–9', 'key.choose'], ['V', 'key.drone'], ['Enter', 'key.send'],
+      ['S', 'key.skip'], ['O', 'key.outcome'], ['E', 'key.note'], ['Esc', 'key.esc']]],
+    ['help.replay', [['P', 'key.replay'], ['Space', 'key.play'], ['← / →', 'key.scrub'], ['+ / −', 'key.speed']]],
+    ['help.general', [['G', 'key.dashboard'], ['M', 'key.mute'], ['N', 'key.theme'], ['L', 'key.lang'], ['/', 'key.search'], ['R', 'key.measure'], ['?', 'key.help']]],
+  ];
   function renderHelp() {
-    $('help').innerHTML = `<h3>${esc(t('help.title'))}</h3><table>` + keys.map(([k, d]) => `<tr><td><kbd>${esc(k)}</kbd></td><td>${esc(t(d))}</td></tr>`).join('') + '</table>';
+    $('help').innerHTML = `<h3>${esc(t('help.title'))}</h3>` + keys.map(([h, ks]) => `<h4>${esc(t(h))}</h4><table>` +
+      ks.map(([k, d]) => `<tr><td><kbd>${esc(k)}</kbd></td><td>${esc(t(d))}</td></tr>`).join('') + '</table>').join('');
   }
   renderHelp();
   $('btn-help').onclick = () => { $('help').hidden = !$('help').hidden; };
@@ -375,15 +445,18 @@ async function start() {
       return;
     }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
-    const k = e.key;
+    const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+    if (dashboard.key(k) || replay.key(k) || (!replay.active() && incidents.key(k))) { e.preventDefault(); return; }
+    const list = () => (tab === 'incidents' ? incidents.move : moveSelection);
     const act = {
-      j: () => moveSelection(1), ArrowDown: () => moveSelection(1), k: () => moveSelection(-1), ArrowUp: () => moveSelection(-1),
-      Enter: () => selectedAlert ? selectAlert(selectedAlert, true) : moveSelection(0), f: () => selectedAlert && selectAlert(selectedAlert, true),
+      j: () => list()(1), ArrowDown: () => list()(1), k: () => list()(-1), ArrowUp: () => list()(-1),
+      Enter: () => selectedAlert ? selectAlert(selectedAlert, true) : list()(0), f: () => selectedAlert && selectAlert(selectedAlert, true),
       a: () => alertAction('acknowledge'), x: () => alertAction('dismiss'), i: openIncident, d: dispatch,
+      b: () => setTab(tab === 'incidents' ? 'alerts' : 'incidents'), p: () => $('btn-replay').click(), g: () => dashboard.show(),
       m: () => setSound(!soundOn), n: () => $('btn-theme').click(), l: () => $('btn-lang').click(),
       '/': () => $('search-input').focus(), r: () => toggleMeasure(), '?': () => $('btn-help').click(),
       Escape: () => { toggleMeasure(false); $('help').hidden = true; $('layers-panel').hidden = true; },
-    }[k.length === 1 ? k.toLowerCase() : k];
+    }[k];
     if (act) { e.preventDefault(); act(); }
   });
 
