@@ -4,11 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/borderwatch/borderwatch"
+	"github.com/borderwatch/borderwatch/internal/policy"
 	"github.com/borderwatch/borderwatch/internal/server"
 	"github.com/borderwatch/borderwatch/internal/sim"
 	"github.com/borderwatch/borderwatch/internal/simnet"
@@ -19,13 +21,18 @@ import (
 // MQTT. The simulator's own flags (--seed, --speed, --activity, --warmup,
 // --respond, --no-sim) are taken out before the server's are parsed.
 func runDemo(ctx context.Context, env *Env, args []string) error {
-	sfs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	sfs.SetOutput(env.Stderr)
 	var sf simFlags
-	// A month's activity in about a day, already under way.
-	sf.register(sfs, 30, 3*time.Hour, true)
-	noSim := sfs.Bool("no-sim", false, "start the server only")
+	sfs := newSimFlagSet(&sf)
+	sfs.SetOutput(env.Stderr)
+	noSim := sfs.Lookup("no-sim").Value.(flag.Getter)
 	simArgs, rest := splitFlags(sfs, args)
+	for _, a := range rest {
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			fmt.Fprintln(env.Stderr, "Simulator flags of demo:")
+			sfs.PrintDefaults()
+			fmt.Fprintln(env.Stderr, "Server flags:")
+		}
+	}
 	if err := sfs.Parse(simArgs); err != nil {
 		if err == flag.ErrHelp {
 			_, err := serverOptions("demo", env, []string{"-h"})
@@ -41,15 +48,63 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	return serve(ctx, env, o, func(ctx context.Context, s *server.Server) error {
-		fmt.Fprintf(env.Stdout, "borderwatch demo: the Iraq–Syria border at %s\n", browserURL(s.HTTPAddr()))
-		if tok, file := s.APIToken(); tok != "" {
-			fmt.Fprintf(env.Stdout, "  login: API token %s (kept in %s)\n", tok, file)
+		fmt.Fprintf(env.Stdout, "borderwatch demo: the Iraq–Syria border at %s\n", s.URL())
+		if pw := s.BootstrapPassword(); pw != "" {
+			fmt.Fprintf(env.Stdout, "  login: admin, one-time password %s (change it at first sign-in)\n", pw)
 		}
-		if *noSim {
+		if tok, file := s.APIToken(); tok != "" {
+			fmt.Fprintf(env.Stdout, "  ingest token (sensors and scripts post observations): kept in %s\n", file)
+		}
+		if file, err := exerciseToken(s, o.DataDir); err != nil {
+			env.Logger.Warn("demo: no exercise token", "err", err)
+		} else {
+			fmt.Fprintf(env.Stdout, "  run an exercise: borderwatch exercise run SCENARIO.yaml --server-http %s --token-file %s\n",
+				strings.TrimSuffix(s.URL(), "/"), file)
+		}
+		if demoStarted != nil {
+			demoStarted(s)
+		}
+		if noSim.Get().(bool) {
 			return nil
 		}
 		return runDemoSim(ctx, env, s, sf)
 	})
+}
+
+// demoStarted, when set (tests), is told of the demo's server once it runs.
+var demoStarted func(*server.Server)
+
+// exerciseToken returns the file of an analyst token for exercise scoring
+// (reads tracks and alerts), issued once per data directory.
+func exerciseToken(s *server.Server, dataDir string) (string, error) {
+	file := filepath.Join(dataDir, "secrets", "exercise-token")
+	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return file, nil
+	}
+	var agency borderwatch.Agency
+	if d := s.Deployment(); len(d.Agencies) > 0 {
+		agency = d.Agencies[0].ID
+	}
+	tok, err := s.IssueToken("demo-exercise", agency, policy.RoleAnalyst)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(file, []byte(tok+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return file, nil
+}
+
+// newSimFlagSet is the demo's own flags: a month's activity in about a
+// day, already under way, with the simulated command responding.
+func newSimFlagSet(sf *simFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	sf.register(fs, 30, 3*time.Hour, true)
+	fs.Bool("no-sim", false, "start the server only")
+	return fs
 }
 
 // runDemoSim runs the simulator against s until ctx ends.
@@ -116,16 +171,4 @@ func splitFlags(fs *flag.FlagSet, args []string) (mine, rest []string) {
 		}
 	}
 	return mine, rest
-}
-
-// browserURL turns a bound address into a URL a person can open.
-func browserURL(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "http://" + addr + "/"
-	}
-	if host == "" || host == "::" || host == "0.0.0.0" {
-		host = "localhost"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
 }

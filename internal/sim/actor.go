@@ -55,6 +55,7 @@ type actor struct {
 	candPos  borderwatch.LatLon
 	lastRep  map[int32]time.Time // per reporting sensor, for slow reporters
 	best     MissReason
+	hash     uint64 // of id, for per-pair draws
 	// responder is the unit sent after this actor, "" if none.
 	responder string
 }

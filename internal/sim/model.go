@@ -174,9 +174,10 @@ const (
 	MissNoCoverage MissReason = "no_coverage"   // never within 1.5× any sensor's range for its class
 	MissOutOfRange MissReason = "out_of_range"  // near sensors but beyond their range
 	MissNightRange MissReason = "night_range"   // within day range, beyond night range, at night
+	MissVisibility MissReason = "visibility"    // a dust storm cut the range that would have seen it
 	MissOutOfFOV   MissReason = "out_of_fov"    // within range, outside every field of view
 	MissNotMoving  MissReason = "not_moving"    // only a radar could see it and it stood still
-	MissOccluded   MissReason = "occluded"      // terrain blocked the line of sight
+	MissOccluded   MissReason = "occluded"      // terrain (the grid, or dead ground it cannot resolve) hid it
 	MissOutage     MissReason = "sensor_outage" // the sensor that would have seen it was down
 	MissPdMiss     MissReason = "pd_miss"       // seen by geometry, missed by chance every scan
 	MissTooFew     MissReason = "too_few"       // detected, but never 3 times within 15 s
@@ -192,21 +193,23 @@ func (m MissReason) rank() int {
 		return 2
 	case MissNightRange:
 		return 3
-	case MissOutOfFOV:
+	case MissVisibility:
 		return 4
-	case MissNotMoving:
+	case MissOutOfFOV:
 		return 5
-	case MissOccluded:
+	case MissNotMoving:
 		return 6
-	case MissOutage:
+	case MissOccluded:
 		return 7
-	case MissPdMiss:
+	case MissOutage:
 		return 8
-	case MissTooFew:
+	case MissPdMiss:
 		return 9
+	case MissTooFew:
+		return 10
 	}
 	return 0
 }
 
 // MissReasons lists the reasons in order.
-var MissReasons = []MissReason{MissNoCoverage, MissOutOfRange, MissNightRange, MissOutOfFOV, MissNotMoving, MissOccluded, MissOutage, MissPdMiss, MissTooFew}
+var MissReasons = []MissReason{MissNoCoverage, MissOutOfRange, MissNightRange, MissVisibility, MissOutOfFOV, MissNotMoving, MissOccluded, MissOutage, MissPdMiss, MissTooFew}

@@ -59,8 +59,9 @@ type Options struct {
 	Step time.Duration
 	// Rates are the ambient arrival rates; the zero value means DefaultRates.
 	Rates Rates
-	// Activity multiplies the arrival rates of infiltrators, smugglers,
-	// herds and traffic (a demo's busier border); default 1.
+	// Activity multiplies the arrival rates of infiltrators and smugglers,
+	// and those of herds and traffic by its square root (a demo's busier
+	// border); default 1.
 	Activity float64
 	// Warmup runs the world silently for this long before Start, so that
 	// activity is under way (actors mid-route) at the first step.

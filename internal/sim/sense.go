@@ -301,6 +301,12 @@ func (s *Sim) look(sn *sensor, a *actor, ci int, night bool, grow float64) MissR
 		return missNone
 	}
 	r := math.Sqrt(r2)
+	if v := s.visibility(sn, a.km); v < 1 && r <= 1.5*R && r > 1.5*R*v {
+		return MissVisibility
+	} else {
+		R *= v
+		Rday *= v
+	}
 	if r > 1.5*R {
 		switch {
 		case night && r <= 1.5*Rday:
@@ -317,7 +323,7 @@ func (s *Sim) look(sn *sensor, a *actor, ci int, night bool, grow float64) MissR
 	if sn.kind == borderwatch.SourceRadar && !moving {
 		return MissNotMoving
 	}
-	if !s.visible(sn, a) {
+	if !s.visible(sn, a) || s.deadGround(sn, a, r) {
 		return MissOccluded
 	}
 	if sn.isDown() {
@@ -328,7 +334,7 @@ func (s *Sim) look(sn *sensor, a *actor, ci int, night bool, grow float64) MissR
 			return MissPdMiss
 		}
 	}
-	p := pd(r, R)
+	p := pd(r, R) * s.pairFactor(sn.idx, a)
 	if sn.kind == borderwatch.SourceWatchtower {
 		p *= 0.5 // observers scan by eye and tire at night
 	}
@@ -498,3 +504,71 @@ func roundLL(p borderwatch.LatLon) borderwatch.LatLon {
 }
 
 func sq(x float64) float64 { return x * x }
+
+// Visibility: dust storms (haboobs and the long summer shamal) cut
+// thermal and optical ranges to about a third for hours; radar barely
+// notices. Each sector has its own weather, one event a week on average.
+const (
+	dustEvery    = 7 * 24 * time.Hour
+	dustLasts    = 12 * time.Hour
+	dustOptical  = 0.35
+	dustRadar    = 0.9
+	deadGroundAt = 8000.0 // range (m) at which dead ground reaches its full share
+)
+
+func (s *Sim) visibility(sn *sensor, km float64) float64 {
+	if len(s.dust) == 0 || !s.dust[s.sectorIndex(km)].down {
+		return 1
+	}
+	if sn.kind == borderwatch.SourceRadar {
+		return dustRadar
+	}
+	return dustOptical
+}
+
+// deadGroundShare is the share of the ground hidden from a sensor at
+// deadGroundAt and beyond by relief the 9-km grid cannot see: wadis,
+// berms, orchards and reeds, villages.
+var deadGroundShare = map[borderwatch.Terrain]float64{
+	borderwatch.TerrainDesert: 0.25, borderwatch.TerrainSteppe: 0.35, borderwatch.TerrainHills: 0.6,
+	borderwatch.TerrainMountain: 0.7, borderwatch.TerrainRiverValley: 0.6, borderwatch.TerrainUrban: 0.7, borderwatch.TerrainRoad: 0.2,
+}
+
+// deadGround is the statistical stand-in for fine relief: the ground is
+// cut into 300-m cells, and each (sensor, cell) pair is hidden with a
+// probability growing with range up to the terrain's share — the same
+// answer every time, so a crosser walks in and out of cover.
+func (s *Sim) deadGround(sn *sensor, a *actor, r float64) bool {
+	share := deadGroundShare[s.terrainAt(a.km)] * math.Min(1, r/deadGroundAt)
+	if share <= 0 {
+		return false
+	}
+	cx := int64(math.Floor(a.pos.Lon * sn.kx / 300))
+	cy := int64(math.Floor(a.pos.Lat * sn.ky / 300))
+	h := mix(s.o.Seed ^ uint64(sn.idx)<<32 ^ uint64(cx)*0x9e3779b97f4a7c15 ^ uint64(cy)*0xc2b2ae3d27d4eb4f)
+	return unitFloat(h) < share
+}
+
+// pairFactor is how well one sensor's analytics pick out one target,
+// fixed for the pair: some signatures segment badly (a group walking in
+// file, a vehicle against warm rock).
+func (s *Sim) pairFactor(idx int32, a *actor) float64 {
+	if a.hash == 0 {
+		for i := 0; i < len(a.id); i++ {
+			a.hash = (a.hash ^ uint64(a.id[i])) * 0x100000001b3
+		}
+		a.hash |= 1
+	}
+	return 0.4 + 0.6*unitFloat(mix(s.o.Seed^a.hash^uint64(idx)*0x9e3779b97f4a7c15))
+}
+
+// mix is splitmix64's finaliser.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+func unitFloat(h uint64) float64 { return float64(h>>11) / (1 << 53) }

@@ -50,6 +50,8 @@ type Sim struct {
 	// nextSystem is the earliest outage change of any sensor or site.
 	nextSystem time.Time
 
+	dust []outage // dust storms per sector
+
 	sunAt  time.Time
 	sun    []float64 // sun elevation per sector centre
 	sunMid float64
@@ -89,6 +91,10 @@ func New(o Options) (*Sim, error) {
 		s.own = 1
 	}
 	s.buildSensors()
+	s.dust = make([]outage, len(s.sectors))
+	for i := range s.dust {
+		s.dust[i].start(s, dustEvery, dustLasts)
+	}
 	s.buildBarriers()
 	s.updateSun()
 	if !o.NoUnits {
@@ -137,6 +143,9 @@ func (s *Sim) step() {
 	}
 	if !s.now.Before(s.nextSystem) {
 		s.systemEvents()
+	}
+	for i := range s.dust {
+		s.dust[i].advance(s)
 	}
 	for _, a := range s.actors {
 		s.move(a, dt)

@@ -79,7 +79,9 @@ func (s *Sim) buildArrivals() {
 		top := math.Max(r.SmugglingNightShare/0.45, (1-r.SmugglingNightShare)/0.55)
 		s.addProcess(runs*top, share, func(s *Sim) { s.spawnSmuggler() })
 	}
-	if herds := r.HerdsPerDay / day * k; herds > 0 {
+	// Herds and traffic grow with the square root of the activity: a busy
+	// demo border, not a traffic jam.
+	if herds := r.HerdsPerDay / day * math.Sqrt(k); herds > 0 {
 		// Herds go out in daylight only: about half the day.
 		s.addProcess(herds*2, func(s *Sim) float64 {
 			if s.sunMid > 5 {
@@ -93,7 +95,7 @@ func (s *Sim) buildArrivals() {
 		if c.Status == borderwatch.CrossingClosed {
 			continue
 		}
-		rate := r.TrafficPerHour / 3600 * k
+		rate := r.TrafficPerHour / 3600 * math.Sqrt(k)
 		if !c.Official || c.Status == borderwatch.CrossingRestricted {
 			rate /= 2
 		}
