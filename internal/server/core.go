@@ -116,6 +116,7 @@ func (c *core) observe(b obsBatch) {
 	obs := b.obs
 	sort.SliceStable(obs, func(i, j int) bool { return obs[i].Time.Before(obs[j].Time) })
 	c.units(obs)
+	c.heartbeats(obs)
 	for len(obs) > 0 {
 		n := 1
 		for n < len(obs) && obs[n].Time.Sub(obs[0].Time) < scanWindow {
@@ -135,6 +136,20 @@ func (c *core) observe(b obsBatch) {
 
 // scanWindow is the span of event time fed to the tracker at once.
 const scanWindow = time.Second
+
+// heartbeats tells the rules that each reporting source is alive, once
+// per source per batch (its latest report).
+func (c *core) heartbeats(obs []borderwatch.Observation) {
+	last := make(map[string]time.Time, 4)
+	for i := range obs {
+		if t, ok := last[obs[i].Source.ID]; !ok || obs[i].Time.After(t) {
+			last[obs[i].Source.ID] = obs[i].Time
+		}
+	}
+	for id, t := range last {
+		c.alerts(c.rules.Heartbeat(id, t), time.Time{})
+	}
+}
 
 // units puts friendly self-reports from phones into the live picture.
 // Drones come from their MAVLink state instead.
@@ -209,7 +224,7 @@ func (c *core) alerts(evs []rules.Event, arrived time.Time) {
 		ev := &evs[i]
 		c.alertsOut.With(string(ev.Type)).Inc()
 		if ev.Type == rules.EventSuppressed {
-			c.out.event(natsbus.StreamAlerts, ev.Alert.Sector, "suppression", ev)
+			c.out.event(natsbus.StreamAlerts, ev.Alert.Sector, typeSuppression, ev)
 			continue
 		}
 		a := ev.Alert
@@ -247,9 +262,10 @@ type logItem struct {
 
 // Log message types the server writes.
 const (
-	typeTrackBatch = "track_batch" // []borderwatch.Track
-	typeAlertEvent = "alert"       // rules.Event
-	typeIncident   = "incident"    // borderwatch.Incident
+	typeTrackBatch  = "track_batch" // []borderwatch.Track
+	typeAlertEvent  = "alert"       // rules.Event
+	typeIncident    = "incident"    // borderwatch.Incident
+	typeSuppression = "suppression" // rules.Event with a Suppression: the review queue
 )
 
 func newWriter(s *Server) *writer {

@@ -74,12 +74,9 @@ func (sec *security) exported(r *http.Request, kind, format string, n int) {
 		Detail: fmt.Sprintf("%d %s as %s, query %s", n, kind, format, r.URL.RawQuery)})
 }
 
-// who is the caller check of the incident and dispatch routes
-// (response.routes): the actor and what it may see.
-func (sec *security) who(r *http.Request) (actor string, allow func(borderwatch.Label) bool, ok bool) {
+// who is the caller of the incident and dispatch routes
+// (response.routes), which ask the policy themselves.
+func (sec *security) who(r *http.Request) (policy.Principal, bool) {
 	c := callerOf(r)
-	if !c.ok {
-		return "", nil, false
-	}
-	return c.p.Subject, policy.Filter(c.p, policy.ActView), true
+	return c.p, c.ok
 }

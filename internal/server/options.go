@@ -36,6 +36,8 @@ type Options struct {
 	// is generated once into DataDir/secrets/api-token.
 	APITokenFile string `json:"api_token_file"`
 
+	SecurityOptions
+
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
 
@@ -56,6 +58,7 @@ func Defaults() Options {
 		MAVLinkAddr:     ":14550",
 		MQTTAddr:        ":1883",
 		MQTTUser:        "camera",
+		SecurityOptions: SecurityOptions{WebTLS: "auto"},
 		ShutdownTimeout: 10 * time.Second,
 	}
 }
@@ -82,6 +85,10 @@ var Settings = []Setting{
 	{"mavlink", "BORDERWATCH_MAVLINK", "MAVLink 2 UDP address (drones)", func(o *Options) *string { return &o.MAVLinkAddr }, true},
 	{"mqtt", "BORDERWATCH_MQTT", "MQTT 3.1.1 address (camera analytics)", func(o *Options) *string { return &o.MQTTAddr }, true},
 	{"api-token-file", "BORDERWATCH_API_TOKEN_FILE", "file holding the HTTP API bearer token (default: generated into DATA/secrets/api-token)", func(o *Options) *string { return &o.APITokenFile }, false},
+	{"admin-password-file", "BORDERWATCH_ADMIN_PASSWORD_FILE", "file holding the first administrator's password (default: a one-time password printed once)", func(o *Options) *string { return &o.AdminPasswordFile }, false},
+	{"web-tls", "BORDERWATCH_WEB_TLS", `web UI TLS: "auto" (the given certificate, else one from the node's CA) or "off"`, func(o *Options) *string { return &o.WebTLS }, false},
+	{"tls-cert-file", "BORDERWATCH_TLS_CERT_FILE", "web UI certificate chain (PEM)", func(o *Options) *string { return &o.TLSCertFile }, false},
+	{"tls-key-file", "BORDERWATCH_TLS_KEY_FILE", "web UI private key (PEM)", func(o *Options) *string { return &o.TLSKeyFile }, false},
 	{"mqtt-user", "BORDERWATCH_MQTT_USER", "MQTT login of cameras", func(o *Options) *string { return &o.MQTTUser }, false},
 	{"mqtt-password-file", "BORDERWATCH_MQTT_PASSWORD_FILE", "file holding the MQTT password (default: generated into DATA/secrets/mqtt-password)", func(o *Options) *string { return &o.MQTTPasswordFile }, false},
 }
@@ -114,6 +121,12 @@ func (o *Options) Validate() error {
 		if err := checkAddr(v); err != nil {
 			errs = append(errs, fmt.Errorf("%s (%s): %q: %v", s.Flag, s.Env, v, err))
 		}
+	}
+	if o.WebTLS != "auto" && o.WebTLS != "off" {
+		errs = append(errs, fmt.Errorf("web-tls (BORDERWATCH_WEB_TLS): %q: want auto or off", o.WebTLS))
+	}
+	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
+		errs = append(errs, fmt.Errorf("tls-cert-file/tls-key-file: %q/%q: give both or neither", o.TLSCertFile, o.TLSKeyFile))
 	}
 	if o.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown_timeout: %v: must be positive", o.ShutdownTimeout))

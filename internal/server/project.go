@@ -109,6 +109,18 @@ func (s *Server) apply(m natsbus.Msg, tracks *[]borderwatch.Track, recs *[]store
 		pos := a.Position
 		*recs = append(*recs, store.Record{Kind: store.KindAlert, ID: a.ID, Sector: a.Sector, Time: m.Time,
 			Position: &pos, Label: a.Label, Exercise: a.Exercise, Doc: doc})
+	case typeSuppression:
+		var ev rules.Event
+		if err := json.Unmarshal(m.Data, &ev); err != nil {
+			return err
+		}
+		pos := ev.Alert.Position
+		id := ev.Alert.ID
+		if id == "" {
+			id = fmt.Sprintf("suppression-%d", m.Seq)
+		}
+		*recs = append(*recs, store.Record{Kind: store.KindSuppression, ID: id, Sector: ev.Alert.Sector, Time: m.Time,
+			Position: &pos, Label: ev.Alert.Label, Exercise: ev.Alert.Exercise, Doc: m.Data})
 	case typeIncident:
 		var in borderwatch.Incident
 		if err := json.Unmarshal(m.Data, &in); err != nil {

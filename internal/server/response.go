@@ -15,6 +15,7 @@ import (
 	"github.com/borderwatch/borderwatch/internal/incident"
 	"github.com/borderwatch/borderwatch/internal/live"
 	"github.com/borderwatch/borderwatch/internal/natsbus"
+	"github.com/borderwatch/borderwatch/internal/policy"
 	"github.com/borderwatch/borderwatch/internal/store"
 )
 
@@ -218,6 +219,13 @@ func (r *response) dispatch(ctx context.Context, id, unitID, droneID, actor stri
 		return inc, borderwatch.Errorf(borderwatch.EINVALID, "unit %q is not in the deployment", unitID)
 	}
 	now := r.s.opts.Now()
+	if inc.State == borderwatch.IncidentNew {
+		// Dispatching is one action: it acknowledges a new incident first
+		// (both steps are in the timeline).
+		if _, err := r.svc.Acknowledge(id, actor, now); err != nil {
+			return inc, err
+		}
+	}
 	inc, err := r.svc.Assign(id, unitID, actor, now)
 	if err != nil {
 		return inc, err
@@ -412,16 +420,20 @@ func (r *response) dashboard(allow func(borderwatch.Label) bool) Dashboard {
 	return d
 }
 
-// routes mounts the incident, dispatch and dashboard API.
-func (r *response) routes(mux *http.ServeMux, who func(*http.Request) (actor string, allow func(borderwatch.Label) bool, ok bool)) {
-	auth := func(h func(w http.ResponseWriter, req *http.Request, actor string, allow func(borderwatch.Label) bool)) http.HandlerFunc {
+// routes mounts the incident, dispatch and dashboard API. who
+// establishes the caller; what the caller may see and change is the
+// policy's decision: policy.Filter for views, policy.Decide with the
+// incident's owner and sector for every change.
+func (r *response) routes(mux *http.ServeMux, who func(*http.Request) (policy.Principal, bool)) {
+	type handler func(w http.ResponseWriter, req *http.Request, p policy.Principal, allow func(borderwatch.Label) bool)
+	auth := func(h handler) http.HandlerFunc {
 		return func(w http.ResponseWriter, req *http.Request) {
-			actor, allow, ok := who(req)
+			p, ok := who(req)
 			if !ok {
 				httpError(w, borderwatch.Errorf(borderwatch.EUNAUTHORIZED, "sign in first"))
 				return
 			}
-			h(w, req, actor, allow)
+			h(w, req, p, policy.Filter(p, policy.ActView))
 		}
 	}
 	get := func(w http.ResponseWriter, req *http.Request, allow func(borderwatch.Label) bool) (borderwatch.Incident, bool) {
@@ -449,7 +461,46 @@ func (r *response) routes(mux *http.ServeMux, who func(*http.Request) (actor str
 		}
 		return true
 	}
-	mux.HandleFunc("GET /api/v1/incidents", auth(func(w http.ResponseWriter, req *http.Request, _ string, allow func(borderwatch.Label) bool) {
+	// change mounts POST /api/v1/incidents/{id}/<path>: the policy decides
+	// act on the incident, then f changes it and the new state is logged.
+	change := func(path string, act policy.Action, body func() any,
+		f func(ctx context.Context, inc borderwatch.Incident, body any, actor string, at time.Time) (borderwatch.Incident, error)) {
+		mux.HandleFunc("POST /api/v1/incidents/{id}/"+path, auth(func(w http.ResponseWriter, req *http.Request, p policy.Principal, allow func(borderwatch.Label) bool) {
+			inc, ok := get(w, req, allow)
+			if !ok {
+				return
+			}
+			if err := policy.Decide(p, act, policy.Record{Label: inc.Label, Sector: inc.Sector}); err != nil {
+				httpError(w, err)
+				return
+			}
+			b := body()
+			if !decode(w, req, b) {
+				return
+			}
+			out, err := f(req.Context(), inc, b, p.Subject, r.s.opts.Now())
+			if err == nil {
+				r.publish(out)
+			}
+			reply(w, http.StatusOK, out, err)
+		}))
+	}
+	type empty struct{}
+	type dispatchBody struct {
+		UnitID  string `json:"unit_id"`
+		DroneID string `json:"drone_id"`
+	}
+	type sopBody struct {
+		StepID string `json:"step_id"`
+		Answer string `json:"answer"`
+		Skip   bool   `json:"skip"`
+		Reason string `json:"reason"`
+	}
+	type noteBody struct {
+		Text string `json:"text"`
+	}
+
+	mux.HandleFunc("GET /api/v1/incidents", auth(func(w http.ResponseWriter, req *http.Request, _ policy.Principal, allow func(borderwatch.Label) bool) {
 		list := r.svc.List(req.URL.Query().Get("open") == "true")
 		out := make([]borderwatch.Incident, 0, len(list))
 		for _, in := range list {
@@ -460,12 +511,17 @@ func (r *response) routes(mux *http.ServeMux, who func(*http.Request) (actor str
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Times.Alerted.After(out[j].Times.Alerted) })
 		reply(w, http.StatusOK, out, nil)
 	}))
-	mux.HandleFunc("GET /api/v1/incidents/{id}", auth(func(w http.ResponseWriter, req *http.Request, _ string, allow func(borderwatch.Label) bool) {
+	mux.HandleFunc("GET /api/v1/incidents/{id}", auth(func(w http.ResponseWriter, req *http.Request, _ policy.Principal, allow func(borderwatch.Label) bool) {
 		if inc, ok := get(w, req, allow); ok {
 			reply(w, http.StatusOK, inc, nil)
 		}
 	}))
-	mux.HandleFunc("POST /api/v1/incidents", auth(func(w http.ResponseWriter, req *http.Request, actor string, allow func(borderwatch.Label) bool) {
+	mux.HandleFunc("GET /api/v1/incidents/{id}/recommendation", auth(func(w http.ResponseWriter, req *http.Request, _ policy.Principal, allow func(borderwatch.Label) bool) {
+		if inc, ok := get(w, req, allow); ok {
+			reply(w, http.StatusOK, r.recommend(inc), nil)
+		}
+	}))
+	mux.HandleFunc("POST /api/v1/incidents", auth(func(w http.ResponseWriter, req *http.Request, p policy.Principal, allow func(borderwatch.Label) bool) {
 		var body struct {
 			AlertIDs []string `json:"alert_ids"`
 		}
@@ -479,121 +535,64 @@ func (r *response) routes(mux *http.ServeMux, who func(*http.Request) (actor str
 				httpError(w, borderwatch.Errorf(borderwatch.EINVALID, "alert %q not found", id))
 				return
 			}
+			if err := policy.Decide(p, policy.ActAcknowledge, policy.Record{Label: a.Label, Sector: a.Sector}); err != nil {
+				httpError(w, err)
+				return
+			}
 			as = append(as, a)
 		}
-		inc, err := r.svc.Open(as, actor, r.s.opts.Now())
+		inc, err := r.svc.Open(as, p.Subject, r.s.opts.Now())
 		if err == nil {
 			r.publish(inc)
 		}
 		reply(w, http.StatusCreated, inc, err)
 	}))
-	act := func(path string, f func(req *http.Request, inc borderwatch.Incident, actor string, at time.Time) (borderwatch.Incident, error)) {
-		mux.HandleFunc("POST /api/v1/incidents/{id}/"+path, auth(func(w http.ResponseWriter, req *http.Request, actor string, allow func(borderwatch.Label) bool) {
-			inc, ok := get(w, req, allow)
-			if !ok {
-				return
+	change("acknowledge", policy.ActAcknowledge, func() any { return &empty{} },
+		func(_ context.Context, inc borderwatch.Incident, _ any, actor string, at time.Time) (borderwatch.Incident, error) {
+			return r.svc.Acknowledge(inc.ID, actor, at)
+		})
+	change("dispatch", policy.ActDispatch, func() any { return &dispatchBody{} },
+		func(ctx context.Context, inc borderwatch.Incident, b any, actor string, _ time.Time) (borderwatch.Incident, error) {
+			d := b.(*dispatchBody)
+			return r.dispatch(ctx, inc.ID, d.UnitID, d.DroneID, actor)
+		})
+	change("sop", policy.ActDispatch, func() any { return &sopBody{} },
+		func(_ context.Context, inc borderwatch.Incident, b any, actor string, at time.Time) (borderwatch.Incident, error) {
+			sb := b.(*sopBody)
+			if sb.Skip {
+				return r.svc.Skip(inc.ID, sb.StepID, sb.Reason, actor, at)
 			}
-			out, err := f(req, inc, actor, r.s.opts.Now())
+			return r.svc.Answer(inc.ID, sb.StepID, sb.Answer, actor, at)
+		})
+	change("notes", policy.ActAcknowledge, func() any { return &noteBody{} },
+		func(_ context.Context, inc borderwatch.Incident, b any, actor string, at time.Time) (borderwatch.Incident, error) {
+			return r.svc.Note(inc.ID, b.(*noteBody).Text, actor, at)
+		})
+	change("resolve", policy.ActDispatch, func() any { return &borderwatch.Outcome{} },
+		func(_ context.Context, inc borderwatch.Incident, b any, actor string, at time.Time) (borderwatch.Incident, error) {
+			out, err := r.svc.Resolve(inc.ID, *b.(*borderwatch.Outcome), actor, at)
 			if err == nil {
-				r.publish(out)
+				r.release(inc.ID)
 			}
-			reply(w, http.StatusOK, out, err)
-		}))
-	}
-	act("acknowledge", func(_ *http.Request, inc borderwatch.Incident, actor string, at time.Time) (borderwatch.Incident, error) {
-		return r.svc.Acknowledge(inc.ID, actor, at)
-	})
-	mux.HandleFunc("GET /api/v1/incidents/{id}/recommendation", auth(func(w http.ResponseWriter, req *http.Request, _ string, allow func(borderwatch.Label) bool) {
-		if inc, ok := get(w, req, allow); ok {
-			reply(w, http.StatusOK, r.recommend(inc), nil)
-		}
-	}))
-	mux.HandleFunc("POST /api/v1/incidents/{id}/dispatch", auth(func(w http.ResponseWriter, req *http.Request, actor string, allow func(borderwatch.Label) bool) {
-		inc, ok := get(w, req, allow)
-		if !ok {
-			return
-		}
-		var body struct {
-			UnitID  string `json:"unit_id"`
-			DroneID string `json:"drone_id"`
-		}
-		if !decode(w, req, &body) {
-			return
-		}
-		out, err := r.dispatch(req.Context(), inc.ID, body.UnitID, body.DroneID, actor)
-		reply(w, http.StatusOK, out, err)
-	}))
-	mux.HandleFunc("POST /api/v1/incidents/{id}/sop", auth(func(w http.ResponseWriter, req *http.Request, actor string, allow func(borderwatch.Label) bool) {
-		inc, ok := get(w, req, allow)
-		if !ok {
-			return
-		}
-		var body struct {
-			StepID string `json:"step_id"`
-			Answer string `json:"answer"`
-			Skip   bool   `json:"skip"`
-			Reason string `json:"reason"`
-		}
-		if !decode(w, req, &body) {
-			return
-		}
-		var out borderwatch.Incident
-		var err error
-		if body.Skip {
-			out, err = r.svc.Skip(inc.ID, body.StepID, body.Reason, actor, r.s.opts.Now())
-		} else {
-			out, err = r.svc.Answer(inc.ID, body.StepID, body.Answer, actor, r.s.opts.Now())
-		}
-		if err == nil {
-			r.publish(out)
-		}
-		reply(w, http.StatusOK, out, err)
-	}))
-	mux.HandleFunc("POST /api/v1/incidents/{id}/notes", auth(func(w http.ResponseWriter, req *http.Request, actor string, allow func(borderwatch.Label) bool) {
-		inc, ok := get(w, req, allow)
-		if !ok {
-			return
-		}
-		var body struct {
-			Text string `json:"text"`
-		}
-		if !decode(w, req, &body) {
-			return
-		}
-		out, err := r.svc.Note(inc.ID, body.Text, actor, r.s.opts.Now())
-		if err == nil {
-			r.publish(out)
-		}
-		reply(w, http.StatusOK, out, err)
-	}))
-	mux.HandleFunc("POST /api/v1/incidents/{id}/resolve", auth(func(w http.ResponseWriter, req *http.Request, actor string, allow func(borderwatch.Label) bool) {
-		inc, ok := get(w, req, allow)
-		if !ok {
-			return
-		}
-		var o borderwatch.Outcome
-		if !decode(w, req, &o) {
-			return
-		}
-		out, err := r.svc.Resolve(inc.ID, o, actor, r.s.opts.Now())
-		if err == nil {
-			r.publish(out)
-			r.mu.Lock()
-			for unit, tk := range r.tasks {
-				if tk.incident == inc.ID {
-					delete(r.tasks, unit)
-				}
-			}
-			for drone, id := range r.dronesT {
-				if id == inc.ID {
-					delete(r.dronesT, drone)
-				}
-			}
-			r.mu.Unlock()
-		}
-		reply(w, http.StatusOK, out, err)
-	}))
-	mux.HandleFunc("GET /api/v1/dashboard", auth(func(w http.ResponseWriter, _ *http.Request, _ string, allow func(borderwatch.Label) bool) {
+			return out, err
+		})
+	mux.HandleFunc("GET /api/v1/dashboard", auth(func(w http.ResponseWriter, _ *http.Request, _ policy.Principal, allow func(borderwatch.Label) bool) {
 		reply(w, http.StatusOK, r.dashboard(allow), nil)
 	}))
+}
+
+// release frees the units and drones tasked to a resolved incident.
+func (r *response) release(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for unit, tk := range r.tasks {
+		if tk.incident == id {
+			delete(r.tasks, unit)
+		}
+	}
+	for drone, inc := range r.dronesT {
+		if inc == id {
+			delete(r.dronesT, drone)
+		}
+	}
 }

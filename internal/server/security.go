@@ -38,30 +38,22 @@ type security struct {
 	cotFilter sync.Map // borderwatch.Agency -> func(Label) bool for devices
 }
 
-// securities holds each server's security state until Server has a field
-// for it (`sec *security`, see docs/security.md "Wiring"): a stopgap
-// that keeps this package compiling while server.go is edited elsewhere.
-var securities sync.Map // *Server -> *security
-
 var securityInit sync.Mutex
 
 // security returns the node's security state, opening it on first use:
 // the account store (with the first administrator when there is none),
 // the audit log and the CA, all under DataDir.
 func (s *Server) security() (*security, error) {
-	if v, ok := securities.Load(s); ok {
-		return v.(*security), nil
-	}
 	securityInit.Lock()
 	defer securityInit.Unlock()
-	if v, ok := securities.Load(s); ok {
-		return v.(*security), nil
+	if s.sec != nil {
+		return s.sec, nil
 	}
 	sec, err := openSecurity(s)
 	if err != nil {
 		return nil, err
 	}
-	securities.Store(s, sec)
+	s.sec = sec
 	return sec, nil
 }
 
@@ -117,11 +109,13 @@ func (sec *security) record(e audit.Entry) {
 
 // stopSecurity closes what security opened; Shutdown calls it last.
 func (s *Server) stopSecurity() error {
-	v, ok := securities.LoadAndDelete(s)
-	if !ok {
+	securityInit.Lock()
+	sec := s.sec
+	s.sec = nil
+	securityInit.Unlock()
+	if sec == nil {
 		return nil
 	}
-	sec := v.(*security)
 	sec.mu.Lock()
 	if sec.cotLn != nil {
 		sec.cotLn.Close()
@@ -295,11 +289,12 @@ func (s *Server) startCoTTLS() error {
 
 // CoTTLSAddr is the bound CoT mutual-TLS address, "" when not serving.
 func (s *Server) CoTTLSAddr() string {
-	v, ok := securities.Load(s)
-	if !ok {
+	securityInit.Lock()
+	sec := s.sec
+	securityInit.Unlock()
+	if sec == nil {
 		return ""
 	}
-	sec := v.(*security)
 	sec.mu.Lock()
 	defer sec.mu.Unlock()
 	if sec.cotLn == nil {

@@ -1,8 +1,7 @@
 package server
 
 // SecurityOptions are the identity and access settings of a node. They
-// belong in Options (embedded, so o.AdminPasswordFile reads naturally);
-// until the wiring lands, securityOptions returns the defaults.
+// are embedded in Options, so o.AdminPasswordFile reads naturally.
 type SecurityOptions struct {
 	// AdminPasswordFile holds the first administrator's password
 	// (BORDERWATCH_ADMIN_PASSWORD_FILE); without it a one-time password is
@@ -19,6 +18,5 @@ type SecurityOptions struct {
 	TLSKeyFile  string `json:"tls_key_file"`
 }
 
-// securityOptions returns the node's security settings. When Options
-// embeds SecurityOptions this becomes `return s.opts.SecurityOptions`.
-func (s *Server) securityOptions() SecurityOptions { return SecurityOptions{} }
+// securityOptions returns the node's security settings.
+func (s *Server) securityOptions() SecurityOptions { return s.opts.SecurityOptions }

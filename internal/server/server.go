@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,11 +52,13 @@ type Server struct {
 	core  *core
 	out   *writer
 	resp  *response
+	sec   *security
 	cot   *cot.Server
 	mav   *mavlink.Server
 
 	httpSrv *http.Server
 	httpLn  net.Listener
+	httpsOn bool
 	// streamCtx ends the web's long-lived streams before the HTTP server
 	// shuts down (Shutdown waits for them otherwise).
 	streamCtx    context.Context
@@ -188,6 +191,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err := s.startCoT(runCtx); err != nil {
 		return err
 	}
+	if err := s.startCoTTLS(); err != nil {
+		return err
+	}
 	if err := s.startMAVLink(runCtx); err != nil {
 		return err
 	}
@@ -300,7 +306,7 @@ func (s *Server) startMQTTIngest(ctx context.Context) error {
 }
 
 func (s *Server) startCoT(ctx context.Context) error {
-	if s.opts.CoTTCPAddr == "" && s.opts.CoTUDPAddr == "" {
+	if s.opts.CoTTCPAddr == "" && s.opts.CoTUDPAddr == "" && s.opts.CoTTLSAddr == "" {
 		return nil
 	}
 	srv, err := cot.NewServer(cot.Options{
@@ -311,6 +317,7 @@ func (s *Server) startCoT(ctx context.Context) error {
 		Count:   s.cotCounter(),
 		Label:   s.defaultLabel(borderwatch.Source{Kind: borderwatch.SourcePatrol}),
 		Now:     s.opts.Now,
+		Allow:   s.cotAllow,
 	})
 	if err != nil {
 		return fmt.Errorf("server: cot: %w", err)
@@ -404,8 +411,8 @@ func (s *Server) pollDrones(ctx context.Context) {
 			if !d.HasPosition {
 				continue
 			}
-			ld := live.Drone{ID: d.UnitID, Name: d.UnitID, Position: d.Position, Alt: d.AltMSL, Heading: d.Heading,
-				Speed: d.GroundSpeed, Battery: d.Battery / 100, Link: live.LinkOK, Mode: d.Mode, Target: d.Target,
+			ld := live.Drone{ID: d.UnitID, Name: d.UnitID, Position: d.Position, Alt: d.AltMSL, Heading: max(d.Heading, 0),
+				Speed: d.GroundSpeed, Battery: max(d.Battery, 0) / 100, Link: live.LinkOK, Mode: d.Mode, Target: d.Target,
 				Time: d.Link.LastHeartbeat, Label: s.agencyLabel(s.droneAgency(d.UnitID))}
 			if !d.Online {
 				ld.Link = live.LinkLost
@@ -483,6 +490,15 @@ func (s *Server) startHTTP() error {
 	if err != nil {
 		return fmt.Errorf("server: http listener %s: %w", s.opts.HTTPAddr, err)
 	}
+	cfg, err := s.webTLSConfig()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
+		s.httpsOn = true
+	}
 	s.httpLn = ln
 	s.httpSrv = &http.Server{
 		Handler:           h,
@@ -499,7 +515,7 @@ func (s *Server) startHTTP() error {
 			s.serveErr <- fmt.Errorf("server: http: %w", err)
 		}
 	}()
-	s.log.Info("listening", "listener", "http", "addr", ln.Addr().String())
+	s.log.Info("listening", "listener", "http", "addr", ln.Addr().String(), "tls", s.httpsOn)
 	return nil
 }
 
@@ -515,6 +531,25 @@ func (s *Server) HTTPAddr() string {
 		return ""
 	}
 	return s.httpLn.Addr().String()
+}
+
+// URL is the address of the web UI a person opens.
+func (s *Server) URL() string {
+	if s.httpLn == nil {
+		return ""
+	}
+	scheme := "http"
+	if s.httpsOn {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(s.httpLn.Addr().String())
+	if err != nil {
+		return scheme + "://" + s.httpLn.Addr().String() + "/"
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
 
 // CoTTCPAddr and CoTUDPAddr are the bound CoT addresses, "" when disabled.
@@ -619,6 +654,9 @@ func (s *Server) stopLocked(ctx context.Context) error {
 		if err := s.bus.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("server: log close: %w", err))
 		}
+	}
+	if err := s.stopSecurity(); err != nil {
+		errs = append(errs, fmt.Errorf("server: security close: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -29,6 +29,7 @@ func startServer(t *testing.T, mod func(*Options)) *Server {
 		*a = "127.0.0.1:0"
 	}
 	o.CoTTLSAddr = ""
+	o.WebTLS = "off"
 	if mod != nil {
 		mod(&o)
 	}
@@ -65,7 +66,7 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 func TestStartServesHealthMetricsAndRefusesAnonymousAPI(t *testing.T) {
 	s := startServer(t, nil)
 	base := "http://" + s.HTTPAddr()
-	for path, want := range map[string]int{"/healthz": 200, "/metrics": 200, "/api/v1/openapi.json": 200, "/api/v1/tracks": 401} {
+	for path, want := range map[string]int{"/healthz": 200, "/metrics": 401, "/api/v1/openapi.json": 200, "/api/v1/tracks": 401} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
@@ -248,7 +249,7 @@ func TestReplayAndExportOfACrossing(t *testing.T) {
 		ts, err := s.Store().Tracks(context.Background(), start, start.Add(2*time.Minute), 0)
 		return err == nil && len(ts) >= 60
 	})
-	tok, _ := s.APIToken()
+	tok := commanderToken(t, s)
 	get := func(path string) (*http.Response, string) {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+s.HTTPAddr()+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)

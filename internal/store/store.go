@@ -50,8 +50,9 @@ type Store interface {
 
 // Record kinds.
 const (
-	KindAlert    = "alert"
-	KindIncident = "incident"
+	KindAlert       = "alert"
+	KindIncident    = "incident"
+	KindSuppression = "suppression" // a finding the rules suppressed, kept for review
 )
 
 // Record is a document-shaped record (an alert, an incident) with the
