@@ -51,7 +51,21 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, env, o, nil)
+	return serve(ctx, env, o, func(ctx context.Context, s *server.Server) error {
+		if u := s.URL(); u != "" {
+			fmt.Fprintf(env.Stdout, "borderwatch: web UI at %s\n", u)
+		}
+		printLogin(env, s)
+		return nil
+	})
+}
+
+// printLogin prints the first administrator's one-time password, once,
+// to standard output (never to the log).
+func printLogin(env *Env, s *server.Server) {
+	if pw := s.BootstrapPassword(); pw != "" {
+		fmt.Fprintf(env.Stdout, "sign in as admin with the one-time password %s (you must change it at first sign-in)\n", pw)
+	}
 }
 
 // serve runs a server until ctx ends or SIGINT/SIGTERM arrives; started,
