@@ -25,7 +25,6 @@ func TestLayering(t *testing.T) {
 		"./internal/export",
 		"./internal/ingest",
 		"./internal/sim",
-		"./internal/exercise",
 	}
 	forbidden := []string{
 		"net/http", "database/sql", "os/exec",

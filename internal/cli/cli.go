@@ -88,5 +88,5 @@ func usage(w io.Writer) {
 		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.summary)
 	}
 	b.WriteString("\nRun 'borderwatch <command> -h' for a command's flags.\n")
-	io.WriteString(w, b.String())
+	_, _ = io.WriteString(w, b.String())
 }

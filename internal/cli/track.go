@@ -116,12 +116,12 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--scenario: %w", err)
 	}
-	defer sclose()
+	defer func() { _ = sclose() }() // read-only
 	tr, tclose, err := open(*tracks)
 	if err != nil {
 		return fmt.Errorf("--tracks: %w", err)
 	}
-	defer tclose()
+	defer func() { _ = tclose() }() // read-only
 	res, err := mtt.Evaluate(sr, tr, *c, *p)
 	if err != nil {
 		return fmt.Errorf("eval %s against %s: %w", *tracks, *scenario, err)

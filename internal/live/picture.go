@@ -121,7 +121,6 @@ type entry struct {
 	label      borderwatch.Label
 	value      any    // Track, Alert, Unit, Drone, SensorStatus; nil when deleted
 	upsert     []byte // {"op":"upsert","kind":...,"id":...,"data":...}
-	remove     []byte // {"op":"delete","kind":...,"id":...}
 }
 
 // slot is a record's stable identity across its versions: the change log

@@ -91,7 +91,6 @@ type Message interface {
 
 // payload is a zero-extended view of a possibly truncated payload.
 type payload struct {
-	b   []byte
 	pad [maxPayloadLen]byte
 }
 

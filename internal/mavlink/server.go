@@ -893,7 +893,7 @@ func (s *Server) sendGCSHeartbeats() {
 	hb := &Heartbeat{Type: TypeGCS, Autopilot: mavAutopilotInvalid, SystemStatus: 4, MAVLinkVersion: 3}
 	buf := s.encode(hb)
 	for _, a := range to {
-		s.send(a, buf)
+		_ = s.send(a, buf) // a lost heartbeat is retried next second
 	}
 }
 

@@ -163,31 +163,6 @@ func (v *goVehicle) write(b []byte) {
 	}
 }
 
-// read returns the next frame the server sent this vehicle of message id.
-func (v *goVehicle) read(id uint32) Frame {
-	v.t.Helper()
-	buf := make([]byte, 2048)
-	v.conn.SetReadDeadline(time.Now().Add(waitLimit))
-	for {
-		n, err := v.conn.Read(buf)
-		if err != nil {
-			v.t.Fatalf("read message %d: %v", id, err)
-		}
-		var p Parser
-		var got *Frame
-		p.Parse(buf[:n], func(f *Frame) {
-			if f.MessageID == id && got == nil {
-				c := *f
-				c.Payload = slices.Clone(f.Payload)
-				got = &c
-			}
-		})
-		if got != nil {
-			return *got
-		}
-	}
-}
-
 func copterHeartbeat(mode uint32, armed bool) *Heartbeat {
 	base := ModeFlagCustomModeEnabled
 	if armed {

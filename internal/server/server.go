@@ -131,7 +131,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	s.started = true
 	defer func() {
 		if err != nil {
-			s.stopLocked(context.Background())
+			_ = s.stopLocked(context.Background()) // the start error is the one to report
 		}
 	}()
 	if err := os.MkdirAll(s.opts.DataDir, 0o750); err != nil {

@@ -250,7 +250,7 @@ func TestReplayAndExportOfACrossing(t *testing.T) {
 		return err == nil && len(ts) >= 60
 	})
 	tok := commanderToken(t, s)
-	get := func(path string) (*http.Response, string) {
+	get := func(path string) (status int, body string) {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+s.HTTPAddr()+path, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		resp, err := http.DefaultClient.Do(req)
@@ -260,23 +260,22 @@ func TestReplayAndExportOfACrossing(t *testing.T) {
 		defer resp.Body.Close()
 		var b bytes.Buffer
 		b.ReadFrom(resp.Body)
-		return resp, b.String()
+		return resp.StatusCode, b.String()
 	}
 	from, to := start.Add(-time.Second).UTC().Format(time.RFC3339), start.Add(80*time.Second).UTC().Format(time.RFC3339)
-	resp, body := get("/api/v1/replay?speed=0&from=" + from + "&to=" + to)
-	if resp.StatusCode != 200 || !strings.Contains(body, "event: frame") || !strings.HasSuffix(strings.TrimSpace(body), "data: {}") {
-		t.Fatalf("replay: %s\n%.500s", resp.Status, body)
+	status, body := get("/api/v1/replay?speed=0&from=" + from + "&to=" + to)
+	if status != 200 || !strings.Contains(body, "event: frame") || !strings.HasSuffix(strings.TrimSpace(body), "data: {}") {
+		t.Fatalf("replay: %d\n%.500s", status, body)
 	}
 	if n := strings.Count(body, `"id":"ninewa-baaj-`); n < 60 {
 		t.Errorf("replay carried %d track states, want >= 60", n)
 	}
-	resp, body = get("/api/v1/export?kind=tracks&format=geojson&from=" + from + "&to=" + to)
-	if resp.StatusCode != 200 || !strings.Contains(body, `"LineString"`) {
-		t.Fatalf("export: %s %.300s", resp.Status, body)
+	status, body = get("/api/v1/export?kind=tracks&format=geojson&from=" + from + "&to=" + to)
+	if status != 200 || !strings.Contains(body, `"LineString"`) {
+		t.Fatalf("export: %d %.300s", status, body)
 	}
-	resp, _ = get("/api/v1/export?kind=tracks&format=shp&from=" + from + "&to=" + to)
-	if resp.StatusCode != 400 {
-		t.Fatalf("unknown format: %s, want 400", resp.Status)
+	if status, _ = get("/api/v1/export?kind=tracks&format=shp&from=" + from + "&to=" + to); status != 400 {
+		t.Fatalf("unknown format: %d, want 400", status)
 	}
 	req, _ := http.NewRequest(http.MethodGet, "http://"+s.HTTPAddr()+"/api/v1/export?kind=tracks&format=csv&from="+from+"&to="+to, nil)
 	resp, err := http.DefaultClient.Do(req)

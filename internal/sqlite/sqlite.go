@@ -80,11 +80,11 @@ func (s *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
-			tx.Rollback()
+			_ = tx.Rollback()
 			return fmt.Errorf("migration %d: %w", v, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?)`, v, time.Now().UTC().Format(time.RFC3339)); err != nil {
-			tx.Rollback()
+			_ = tx.Rollback()
 			return fmt.Errorf("migration %d: %w", v, err)
 		}
 		if err := tx.Commit(); err != nil {
@@ -118,7 +118,7 @@ func (s *DB) AppendTracks(ctx context.Context, stream string, upto uint64, track
 	if err != nil {
 		return fmt.Errorf("sqlite: append tracks: %w", err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
 	fresh, err := advance(ctx, tx, stream, upto)
 	if err != nil || !fresh {
 		if err != nil {
@@ -151,7 +151,7 @@ func (s *DB) PutRecords(ctx context.Context, stream string, upto uint64, recs []
 	if err != nil {
 		return fmt.Errorf("sqlite: put records: %w", err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
 	fresh, err := advance(ctx, tx, stream, upto)
 	if err != nil || !fresh {
 		if err != nil {

@@ -112,7 +112,6 @@ func (c *clusterer) build(nt, nd int, pairs []pair, pstart []int32) {
 // scratch is per-worker space for cluster association.
 type scratch struct {
 	cost   []float64
-	col    []int32 // detection index -> column within the cluster
 	cols   map[int32]int32
 	lsa    hungarian
 	mu, nu []float64

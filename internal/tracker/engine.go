@@ -324,8 +324,7 @@ type Engine struct {
 	grid       grid
 	pairs      []pair
 	wpairs     [][]pair
-	pstart     []int32 // per track: start in pairs (CSR), len = tracks+1
-	parent     []int32
+	pstart     []int32   // per track: start in pairs (CSR), len = tracks+1
 	assigned   []int32   // per detection: track index or -1
 	unexpl     []float64 // per detection: probability it is from no existing track
 	hyp        []hyp     // per track: association outcome
