@@ -75,7 +75,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 var demoStarted func(*server.Server)
 
 // exerciseToken returns the file of an analyst token for exercise scoring
-// (reads tracks and alerts), issued once per data directory.
+// (reads tracks and alerts, posts the exercise's detections), issued once
+// per data directory.
 func exerciseToken(s *server.Server, dataDir string) (string, error) {
 	file := filepath.Join(dataDir, "secrets", "exercise-token")
 	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) > 0 {
@@ -85,7 +86,7 @@ func exerciseToken(s *server.Server, dataDir string) (string, error) {
 	if d := s.Deployment(); len(d.Agencies) > 0 {
 		agency = d.Agencies[0].ID
 	}
-	tok, err := s.IssueToken("demo-exercise", agency, policy.RoleAnalyst)
+	tok, err := s.IssueToken("demo-exercise", agency, policy.RoleAnalyst, policy.RoleSensor)
 	if err != nil {
 		return "", err
 	}

@@ -71,7 +71,7 @@ func Run(ctx context.Context, o Options) (*Score, error) {
 	so.Logger = o.Logger
 	so.RunID = "ex" + fmt.Sprint(o.Now().UnixMilli()%1e9)
 
-	s, err := sim.New(sim.Options{Deployment: o.Deployment, Seed: sc.Seed, Start: o.Now(), NoAmbient: true, NoUnits: true})
+	s, err := sim.New(sim.Options{Deployment: o.Deployment, Seed: sc.Seed, Start: o.Now(), NoAmbient: true, NoUnits: true, Exercise: true})
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +169,7 @@ func Run(ctx context.Context, o Options) (*Score, error) {
 				continue
 			}
 			if unit := score.judge(es, tr, p, simNow, own); unit != "" {
+				es.Outcome, es.ended = OutcomeIntercepted, simNow
 				r.Do(func(s *sim.Sim) { _ = s.Apprehend(tr.ID, unit) })
 			}
 		}
@@ -224,6 +225,18 @@ func (sc *Score) judge(es *EventScore, tr sim.Truth, p *picture, now time.Time, 
 		return ""
 	}
 	if es.detectedAt.IsZero() {
+		defer func() {
+			if !es.detectedAt.IsZero() {
+				// Units already near when it was detected do not count
+				// as a response by being there.
+				es.nearAtDetect = map[string]bool{}
+				for _, u := range p.units {
+					if near(u.Position, tr.Position, sc.respondR) {
+						es.nearAtDetect[u.ID] = true
+					}
+				}
+			}
+		}()
 		for _, t := range p.tracks {
 			if t.Affiliation != borderwatch.AffFriend && t.Status != borderwatch.TrackDeleted && near(t.Position, tr.Position, sc.detectR) {
 				es.detectedAt, es.DetectedBy = now, "track "+t.ID
@@ -252,7 +265,7 @@ func (sc *Score) judge(es *EventScore, tr sim.Truth, p *picture, now time.Time, 
 			}
 		}
 		for _, u := range p.units {
-			if es.respondedAt.IsZero() && near(u.Position, tr.Position, sc.respondR) {
+			if es.respondedAt.IsZero() && !es.nearAtDetect[u.ID] && near(u.Position, tr.Position, sc.respondR) {
 				es.respondedAt, es.RespondedBy = now, "unit "+u.ID
 			}
 		}
@@ -260,9 +273,6 @@ func (sc *Score) judge(es *EventScore, tr sim.Truth, p *picture, now time.Time, 
 	if tr.OffsetM*own > 0 {
 		for _, u := range p.units {
 			if near(u.Position, tr.Position, sc.interceptR) {
-				if es.respondedAt.IsZero() {
-					es.respondedAt, es.RespondedBy = now, "unit "+u.ID
-				}
 				es.InterceptedBy = u.ID
 				return u.ID
 			}

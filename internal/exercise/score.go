@@ -47,6 +47,7 @@ type EventScore struct {
 
 	crossedAt, detectedAt, respondedAt, ended time.Time
 	alerted                                   bool
+	nearAtDetect                              map[string]bool
 }
 
 // Score is an exercise's result.

@@ -75,6 +75,10 @@ type Options struct {
 	// NoAmbient disables the ambient actors: only injected actors, units
 	// and drones (exercises).
 	NoAmbient bool
+	// Exercise marks everything the simulation reports as exercise: the
+	// injected actors and the sensors' false alarms alike (an exercise's
+	// virtual sensors must not add real-looking clutter).
+	Exercise bool
 	// NoUnits disables friendly patrols, QRFs and drones (an exercise run
 	// against a live system that has its own).
 	NoUnits bool

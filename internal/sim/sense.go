@@ -394,7 +394,7 @@ func (s *Sim) detect(id string, kind borderwatch.SourceKind, spos borderwatch.La
 	}
 	s.nextDet++
 	d := Detection{ID: "d" + strconv.Itoa(s.nextDet), Time: s.now, Sensor: id, Kind: kind, SensorPos: spos, Actor: a.id,
-		Class: class, Confidence: round(conf, 2), Count: a.size, Exercise: a.exercise}
+		Class: class, Confidence: round(conf, 2), Count: a.size, Exercise: a.exercise || s.o.Exercise}
 	if a.kind == KindHerd && class == borderwatch.ClassPerson {
 		d.Count = 1 + rd.IntN(3) // the herders
 	}
@@ -476,7 +476,7 @@ func (s *Sim) falseAlarms() {
 		sn.faLeft--
 		s.nextDet++
 		d := Detection{ID: "d" + strconv.Itoa(s.nextDet), Time: s.now, Sensor: sn.id, Kind: sn.kind, SensorPos: sn.pos,
-			Class: sn.faClass, Confidence: round(uniform(rd, 0.3, 0.6), 2), Count: 1}
+			Class: sn.faClass, Confidence: round(uniform(rd, 0.3, 0.6), 2), Count: 1, Exercise: s.o.Exercise}
 		r, az := dist(sn.pos, sn.fa), azimuth(sn.pos, sn.fa)
 		switch sn.kind {
 		case borderwatch.SourceRadar:

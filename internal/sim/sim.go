@@ -56,7 +56,9 @@ type Sim struct {
 	sun    []float64 // sun elevation per sector centre
 	sunMid float64
 
-	frame Frame
+	frame  Frame
+	inStep bool
+	queued []Event // events of calls between steps, for the next frame
 }
 
 // New builds a Sim and, with Options.Warmup, runs it silently up to Start.
@@ -127,9 +129,14 @@ func (s *Sim) Step() *Frame {
 	s.frame.Detections = s.frame.Detections[:0]
 	s.frame.Reports = s.frame.Reports[:0]
 	s.frame.Drones = s.frame.Drones[:0]
-	s.frame.Events = s.frame.Events[:0]
+	// Events from calls between steps (Apprehend, Dispatch) come first.
+	s.frame.Events = append(s.frame.Events[:0], s.queued...)
+	clear(s.queued)
+	s.queued = s.queued[:0]
 	s.frame.Time = s.now
+	s.inStep = true
 	s.step()
+	s.inStep = false
 	return &s.frame
 }
 
@@ -172,10 +179,13 @@ func (s *Sim) step() {
 }
 
 func (s *Sim) event(e Event) {
-	if s.silent {
-		return
+	switch {
+	case s.silent:
+	case s.inStep:
+		s.frame.Events = append(s.frame.Events, e)
+	default:
+		s.queued = append(s.queued, e)
 	}
-	s.frame.Events = append(s.frame.Events, e)
 }
 
 func (s *Sim) newID(prefix string) string {

@@ -89,13 +89,13 @@ func TestLook(t *testing.T) {
 	}
 	day, night := cam.rng[0].DayM, cam.rng[0].NightM
 	tests := []struct {
-		name     string
-		sn       *sensor
-		az, r    float64
-		night    bool
-		moving   bool
-		down     bool
-		want     MissReason // for every scan that does not detect
+		name   string
+		sn     *sensor
+		az, r  float64
+		night  bool
+		moving bool
+		down   bool
+		want   MissReason // for every scan that does not detect
 	}{
 		{"close, in view", cam, cam.heading, 0.3 * day, false, true, false, MissPdMiss},
 		{"at range", cam, cam.heading, day, false, true, false, MissPdMiss},

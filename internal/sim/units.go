@@ -288,7 +288,7 @@ func (s *Sim) reports() {
 		u.lastRep = s.now
 		s.frame.Reports = append(s.frame.Reports, Report{Time: s.now, UnitID: u.cfg.ID, Callsign: u.callsign, Kind: a.kind,
 			Mode: u.cfg.Mode, Position: roundLL(a.pos), Velocity: borderwatch.Velocity{East: round(a.ve, 2), North: round(a.vn, 2)},
-			Status: u.status(), Exercise: a.exercise})
+			Status: u.status(), Exercise: a.exercise || s.o.Exercise})
 	}
 }
 
