@@ -25,6 +25,8 @@ type drone struct {
 	chase     *actor
 	loiterAz  float64
 	patrols   bool // holds its base's patrol slot
+	km        float64
+	kmAt      time.Time
 }
 
 func (s *Sim) buildDrones() {
@@ -183,7 +185,11 @@ func (s *Sim) flyTo(d *drone, p borderwatch.LatLon, dt float64) bool {
 // droneSense is the drone's camera: everything within its range by class,
 // all round (a gimbal), with a clear view from above.
 func (s *Sim) droneSense(d *drone) {
-	dkm, _ := s.locate(d.pos)
+	if s.now.Sub(d.kmAt) >= locateEvery {
+		d.km, _ = s.locate(d.pos)
+		d.kmAt = s.now
+	}
+	dkm := d.km
 	for _, a := range s.actors {
 		if a.done || math.Abs(a.km-dkm) > 10 || !s.detectable(a) {
 			continue
