@@ -84,6 +84,13 @@ func NeedChromium(t *testing.T) string {
 // when the test ends.
 func Launch(t *testing.T, bin string) *Browser {
 	t.Helper()
+	return LaunchWith(t, bin)
+}
+
+// LaunchWith is Launch with extra command-line flags, e.g.
+// --ignore-certificate-errors-spki-list=<hash> to trust one server key.
+func LaunchWith(t *testing.T, bin string, flags ...string) *Browser {
+	t.Helper()
 	toChrome, ourW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -93,13 +100,14 @@ func Launch(t *testing.T, bin string) *Browser {
 		t.Fatal(err)
 	}
 	b := &Browser{w: ourW, pending: map[int64]chan Message{}, on: map[string]func(Message){}}
-	b.cmd = exec.Command(bin,
+	args := append([]string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-extensions", "--disable-default-apps", "--no-default-browser-check", "--mute-audio",
 		"--disable-features=Translate,MediaRouter,OptimizationHints,AutofillServerCommunication",
 		"--autoplay-policy=no-user-gesture-required",
-		"--user-data-dir="+t.TempDir(), "--remote-debugging-pipe", "about:blank")
+		"--user-data-dir=" + t.TempDir(), "--remote-debugging-pipe"}, flags...)
+	b.cmd = exec.Command(bin, append(args, "about:blank")...)
 	b.cmd.ExtraFiles = []*os.File{toChrome, fromChrome}
 	b.cmd.Stderr = &b.stderr
 	if err := b.cmd.Start(); err != nil {
@@ -233,7 +241,8 @@ type Page struct {
 }
 
 // OpenPage creates a tab of the given size that lets requests reach only
-// allowedHost (host:port); every other request is failed and recorded.
+// allowedHost (host:port, over http or https); every other request is
+// failed and recorded.
 func (b *Browser) OpenPage(ctx context.Context, t *testing.T, allowedHost string, width, height int) *Page {
 	t.Helper()
 	p := &Page{Browser: b, T: t}
@@ -269,7 +278,7 @@ func (b *Browser) OpenPage(ctx context.Context, t *testing.T, allowedHost string
 		u := ev.Request.URL
 		p.mu.Lock()
 		p.requests = append(p.requests, u)
-		local := strings.HasPrefix(u, "http://"+allowedHost+"/")
+		local := strings.HasPrefix(u, "http://"+allowedHost+"/") || strings.HasPrefix(u, "https://"+allowedHost+"/")
 		if !local {
 			p.outside = append(p.outside, u)
 		}
@@ -466,4 +475,20 @@ func Artefacts(t *testing.T) string {
 func (p *Page) Frames(ctx context.Context) {
 	p.T.Helper()
 	p.MustEval(ctx, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))", nil)
+}
+
+// Type inserts text at the focused element, as typing would.
+func (p *Page) Type(ctx context.Context, text string) {
+	p.T.Helper()
+	if _, err := p.Call(ctx, "Input.insertText", map[string]any{"text": text}, true); err != nil {
+		p.T.Fatal(err)
+	}
+}
+
+// SetViewport changes the page's size (a tablet: mobile true).
+func (p *Page) SetViewport(ctx context.Context, width, height int, mobile bool) {
+	p.T.Helper()
+	if _, err := p.Call(ctx, "Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}, true); err != nil {
+		p.T.Fatal(err)
+	}
 }

@@ -189,7 +189,7 @@ async function start() {
     map, toast, unitName, sectors: () => dep.sectors, enabled: can('view'), canDispatch: can('dispatch'),
     onFocus: (id) => { details = { incident: id }; selectedAlert = null; for (const li of $('alert-list').children) li.classList.remove('selected'); },
   });
-  replay = createReplay({ live, liveStores: stores, toast, enabled: can('replay'), onChange: () => { renderAlerts(); renderCounts(); } });
+  replay = createReplay({ live, liveStores: stores, toast, enabled: can('replay'), hide: [incidents.layer], onChange: () => { renderAlerts(); renderCounts(); } });
   const dashboard = createDashboard({ toast, borderKm: () => dep.chain.length, enabled: can('view') && full,
     onSector: (id) => { const s = dep.sectors.find((x) => x.id === id); if (s && s.from_km !== undefined) map.flyToBounds(L.latLngBounds([dep.chain.pointAt(s.from_km), dep.chain.pointAt(s.to_km)]).pad(0.2), { duration: 0.6 }); } });
   dashboard.setSectorRanges(new Map(dep.sectors.filter((s) => s.from_km !== undefined).map((s) => [s.id, { from_km: s.from_km, to_km: s.to_km }])));

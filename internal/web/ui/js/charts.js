@@ -52,8 +52,9 @@ export function hbars(rows, { title = '', w = 320, colours = ['var(--accent)'], 
   const s = svgRoot(w, h, title);
   const total = (r) => r.values.reduce((a, b) => a + (b || 0), 0);
   const m = max || niceMax(Math.max(0, ...rows.map(total)));
+  const step = (w - 8) / Math.max(1, legend.length);
   legend.forEach((lab, i) => {
-    const x = labelW + i * 92;
+    const x = 4 + i * step;
     s.append(el('rect', { x, y: 4, width: 9, height: 9, fill: colours[i % colours.length] }));
     s.append(el('text', { x: x + 12, y: 12, class: 'tick' }, lab));
   });
@@ -77,7 +78,7 @@ export function hbars(rows, { title = '', w = 320, colours = ['var(--accent)'], 
 
 // strip draws the border from 0 to lengthKm with the sectors as bands and
 // spans (e.g. coverage holes) as red marks.
-export function strip(lengthKm, sectors, spans, { title = '', w = 640 } = {}) {
+export function strip(lengthKm, sectors, spans, { title = '', w = 1280 } = {}) {
   const h = 58, left = 6, right = 6, y0 = 14, bh = 20;
   const s = svgRoot(w, h, title);
   const x = (km) => left + (w - left - right) * Math.max(0, Math.min(lengthKm, km)) / lengthKm;

@@ -12,6 +12,7 @@ import { sopStep, promptsAr } from './sops.js';
 const L = window.L;
 const $ = (id) => document.getElementById(id);
 const sevRank = { critical: 5, high: 4, medium: 3, low: 2, info: 1 };
+const SHOWN = 5; // recommended units shown before "more"
 const stateOrder = ['new', 'acknowledged', 'assigned', 'en_route', 'on_scene', 'resolved'];
 export const outcomeKinds = ['apprehended', 'seizure', 'false_alarm', 'escaped', 'handed_over'];
 
@@ -32,6 +33,10 @@ const hhmmss = (ts) => (ts ? new Date(ts).toISOString().slice(11, 19) + 'Z' : ''
 const word = (prefix, w) => { const k = prefix + w; const s = t(k); return s === k ? String(w).replace(/_/g, ' ') : s; };
 
 export function createIncidents({ map, toast, unitName, sectors, enabled, canDispatch, onFocus }) {
+  const sectorName = (id) => { const s = sectors().find((x) => x.id === id); return (s && s.name) || id || ''; };
+  const arrow = () => (language() === 'ar' ? '←' : '→');
+  // ageOf is the incident's age, frozen at resolution.
+  const ageOf = (inc) => age((inc.times.resolved ? Date.parse(inc.times.resolved) : Date.now()) - Date.parse(inc.times.alerted));
   const incidents = new Map(); // open ones, plus the focused one
   const layer = L.layerGroup().addTo(map);
   const st = {
@@ -57,7 +62,6 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
     render();
   }
   if (enabled) {
-    get('api/v1/sops').then((r) => { if (r.ok && r.data && typeof r.data === 'object') st.sops = r.data; }, () => {});
     poll();
     setInterval(poll, 2000);
   }
@@ -83,8 +87,8 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
       li.className = `incident sev-${inc.severity} istate-${inc.state}` + (inc.id === (st.boardSel || st.focused) ? ' selected' : '');
       li.dataset.id = inc.id;
       li.innerHTML = `<div class="alert-head"><span class="badge st-${esc(inc.state)}">${esc(word('istate.', inc.state))}</span>` +
-        `<span class="kind">${esc(word('kind.', inc.kind))}</span><span class="age" data-time="${esc(inc.times.alerted)}">${esc(age(Date.now() - Date.parse(inc.times.alerted)))}</span></div>` +
-        `<div class="alert-body">${esc(inc.id)} · ${esc(t('border.km'))} ${num(inc.chainage_km, 1)} · ${esc(inc.sector)}</div>` +
+        `<span class="kind">${esc(word('kind.', inc.kind))}</span><span class="age" data-time="${esc(inc.times.alerted)}">${esc(ageOf(inc))}</span></div>` +
+        `<div class="alert-body">${esc(t('border.km'))} ${num(inc.chainage_km, 1)} · ${esc(sectorName(inc.sector))} · ${esc(inc.id)}</div>` +
         `<div class="alert-body">${inc.units && inc.units.length ? esc(t('units.assigned')) + ': ' + esc(inc.units.map(unitName).join(', ')) : esc(t('units.none'))}` +
         `${inc.exercise ? ' · ' + esc(t('exercise')) : ''}</div>`;
       li.onclick = () => focus(inc.id, true);
@@ -139,6 +143,8 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
   function stepOf(inc) {
     const cur = inc.checklist && inc.checklist.current;
     if (!cur) return null;
+    const s = inc.checklist.step; // the server may send the current step itself
+    if (s && typeof s === 'object' && s.id === cur) return s;
     return sopStep(st.sops, inc.kind, cur) || { id: cur, prompt: cur, choices: null };
   }
   function choicesOf(step) {
@@ -154,13 +160,14 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
     if (!inc) return;
     d.dataset.kind = 'incident'; d.dataset.id = inc.id;
     const resolved = inc.state === 'resolved';
-    let h = `<h3><span class="badge st-${esc(inc.state)}">${esc(word('istate.', inc.state))}</span> ${esc(inc.title || word('kind.', inc.kind))}</h3>`;
+    let h = `<h3><span class="badge st-${esc(inc.state)}">${esc(word('istate.', inc.state))}</span> ${esc(word('kind.', inc.kind))} · ${esc(t('border.km'))} ${num(inc.chainage_km, 1)}</h3>`;
+    if (inc.title) h += `<p class="inc-title">${esc(inc.title)}</p>`;
     h += `<div class="steps" aria-label="${esc(t('status'))}">` + stateOrder.map((s) =>
       `<span class="${stateOrder.indexOf(s) <= stateOrder.indexOf(inc.state) ? 'done' : ''}">${esc(word('istate.', s))}</span>`).join('') + '</div>';
     h += '<table>' + row(t('incident'), inc.id + (inc.exercise ? ' · ' + t('exercise') : '')) +
       row(t('status'), `${t('sev.' + inc.severity)} · ${word('istate.', inc.state)}`) +
-      row(t('border.km'), num(inc.chainage_km, 1) + ' · ' + (inc.sector || '')) +
-      row(t('age'), age(Date.now() - Date.parse(inc.times.alerted))) +
+      row(t('sector'), sectorName(inc.sector)) +
+      row(t('age'), ageOf(inc)) +
       row(t('units.assigned'), inc.units && inc.units.length ? inc.units.map(unitName).join(', ') : t('units.none')) +
       (inc.alert_ids ? row(t('alerts'), inc.alert_ids.join(', ')) : '') + '</table>';
     if (!resolved) {
@@ -184,6 +191,8 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
     d.innerHTML = h;
     wire(inc);
     if (st.sub === 'skip' || st.sub === 'note') d.querySelector('#text-form input').focus();
+    const sub = d.querySelector('.sub');
+    if (sub && sub.scrollIntoView) sub.scrollIntoView({ block: 'nearest' });
   }
   api.render = renderPanel;
 
@@ -194,7 +203,7 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
     if (!cl.sop && !(cl.records || []).length) return '';
     let h = `<section class="checklist"><h4>${esc(t('sop'))}: ${esc(cl.sop || '')}</h4><ol>`;
     for (const r of cl.records || []) {
-      h += `<li class="${r.skipped ? 'skipped' : 'answered'}"><span class="prompt">${esc(promptOf(inc, r.step_id, r.prompt))}</span> → ` +
+      h += `<li class="${r.skipped ? 'skipped' : 'answered'}"><span class="prompt">${esc(promptOf(inc, r.step_id, r.prompt))}</span> ${arrow()} ` +
         (r.skipped ? `<em>${esc(t('skipped'))}: ${esc(r.reason)}</em>` : `<strong>${esc(word('ans.', r.answer))}</strong>`) +
         (r.action ? ` · <span class="sop-action">${esc(word('act.', r.action))}</span>` : '') + '</li>';
     }
@@ -215,7 +224,7 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
     if (!tl.length) return '';
     return `<section class="timeline"><h4>${esc(t('timeline'))}</h4><ol>` + tl.map((e) =>
       `<li><span class="ts">${esc(hhmmss(e.time))}</span> <span class="actor">${esc(e.actor)}</span> ${esc(word('tl.', e.action))}` +
-      `${e.to ? ' → ' + esc(word('istate.', e.to)) : ''}${e.unit_id ? ' · ' + esc(unitName(e.unit_id)) : ''}${e.answer ? ' · ' + esc(word('ans.', e.answer)) : ''}` +
+      `${e.to ? ' ' + arrow() + ' ' + esc(word('istate.', e.to)) : ''}${e.unit_id ? ' · ' + esc(unitName(e.unit_id)) : ''}${e.answer ? ' · ' + esc(word('ans.', e.answer)) : ''}` +
       `${e.detail ? ' · ' + esc(e.detail) : ''}</li>`).join('') + '</ol></section>';
   }
 
@@ -235,11 +244,18 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
     if (!rec) return h + `<p class="empty">${esc(t('loading'))}</p></section>`;
     const units = rec.units || [], drones = rec.drones || [];
     if (!units.length) h += `<p class="empty">${esc(t('dispatch.nounits'))}</p>`;
-    h += '<ol class="rec units">' + units.map((u, i) =>
+    const unitRow = (u, i) =>
       `<li data-unit="${i}" class="${i === st.unitSel ? 'selected' : ''}${u.available ? '' : ' unavailable'}"><kbd>${i + 1}</kbd> ` +
       `<strong>${esc(unitName(u.unit_id))}</strong> <span class="ukind">${esc(word('ukind.', u.kind))}</span> ` +
       `<span class="eta">${esc(t('eta'))} ${esc(duration(u.eta_s))}</span> <span class="muted">(${esc(duration(u.eta_min_s))}–${esc(duration(u.eta_max_s))}) · ${num(u.distance_m / 1000, 1)} km</span>` +
-      (u.available ? '' : ` <em>${esc(u.reason || t('unavailable'))}</em>`) + '</li>').join('') + '</ol>';
+      (u.available ? '' : ` <em>${esc(u.reason || t('unavailable'))}</em>`) + '</li>';
+    // The best few are shown; the rest (farther or unavailable) fold away.
+    const top = Math.max(SHOWN, st.unitSel + 1);
+    h += '<ol class="rec units">' + units.slice(0, top).map(unitRow).join('') + '</ol>';
+    if (units.length > top) {
+      h += `<details class="rec-more"><summary>${esc(t('dispatch.more'))} (${units.length - top})</summary><ol class="rec units">` +
+        units.slice(top).map((u, i) => unitRow(u, i + top)).join('') + '</ol></details>';
+    }
     const drone = drones.find((x) => x.feasible);
     h += `<h4>${esc(t('drone'))}</h4>`;
     if (drone) {

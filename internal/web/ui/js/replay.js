@@ -19,7 +19,7 @@ export const speeds = [1, 2, 5, 10, 30, 60];
 const STALE_MS = 60_000; // a track not updated for this long (replay time) leaves the map
 const WARM_MS = 30_000;
 
-export function createReplay({ live, liveStores, toast, onChange, enabled }) {
+export function createReplay({ live, liveStores, toast, onChange, enabled, hide = [] }) {
   const stores = { tracks: new LiveStore(), units: new LiveStore(), drones: new LiveStore() };
   const alerts = new Map();
   const st = { active: false, from: 0, to: 0, cur: 0, speed: 10, playing: false, es: null, frames: 0, decisions: [] };
@@ -114,6 +114,7 @@ export function createReplay({ live, liveStores, toast, onChange, enabled }) {
     document.body.classList.add('replaying');
     $('replay-bar').hidden = false;
     live.stores = stores;
+    for (const l of hide) if (live._map && live._map.hasLayer(l)) live._map.removeLayer(l);
     renderBar();
     loadDecisions();
     seek(st.from + WARM_MS);
@@ -125,6 +126,7 @@ export function createReplay({ live, liveStores, toast, onChange, enabled }) {
     document.body.classList.remove('replaying');
     $('replay-bar').hidden = true;
     live.stores = liveStores;
+    for (const l of hide) if (live._map) l.addTo(live._map);
     live.redraw();
     onChange();
   }
@@ -174,7 +176,7 @@ export function createReplay({ live, liveStores, toast, onChange, enabled }) {
     for (const el of bar.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
     $('replay-badge').textContent = t('replay.mode') + ' ' + st.speed + '×';
     $('replay-live').textContent = t('replay.live') + ' (Esc)';
-    $('replay-play').textContent = st.playing ? '⏸ ' + t('replay.pause') : '▶ ' + t('replay.play');
+    $('replay-play').textContent = st.playing ? '‖ ' + t('replay.pause') : '▶ ' + t('replay.play');
     $('replay-play').setAttribute('aria-pressed', String(st.playing));
     $('replay-speed').value = String(st.speed);
     if (document.activeElement !== $('replay-from')) $('replay-from').value = inputValue(st.from);

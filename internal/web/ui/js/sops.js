@@ -1,6 +1,6 @@
 // Standard operating procedures for the checklist panel. The incident
 // JSON names only the current step (checklist.current); the step's prompt
-// and answers come from GET /api/v1/sops when the server has it, else
+// and answers come from checklist.step when the server sends it, else
 // from this copy of the server's default SOPs (internal/incident/sop.go).
 // A step missing here is still answerable: the panel offers "done" and
 // skip. Arabic prompts are keyed kind.step; answers and actions by word.
