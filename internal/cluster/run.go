@@ -32,6 +32,9 @@ type runner struct {
 	nodesSynced, leasesSynced bool
 	initial                   map[string]time.Time // node -> server time, during the nodes snapshot
 	cancelWatch               context.CancelFunc
+	watchReady                chan watchPair
+	watchWG                   sync.WaitGroup
+	gen                       uint64
 
 	stopHB context.CancelFunc
 	hbWG   sync.WaitGroup
@@ -58,13 +61,14 @@ func (r *runner) now() time.Time     { return r.m.opts.Now() }
 func (r *runner) self() string       { return r.m.opts.NodeID }
 func (r *runner) synced() bool       { return r.nodesSynced && r.leasesSynced && !r.lastSelf.IsZero() }
 
-// healthy: this node's heartbeats are being stored. A node that cannot
-// write its heartbeat for 3/4 of LeaseTTL stops processing before anyone
-// can have declared it dead (they wait a full LeaseTTL after the last
-// heartbeat they saw, which was written after the one timed here began).
+// healthy: this node's heartbeats are being stored. A node whose last
+// stored heartbeat began 5/8 of LeaseTTL ago stops processing (checked
+// every LeaseTTL/10), before anyone can have declared it dead: they wait
+// a full LeaseTTL after the last heartbeat they saw, which was written
+// after the one timed here began.
 func (r *runner) healthy() bool {
 	t := r.m.lastPut.Load()
-	return t != 0 && r.now().Sub(time.Unix(0, t)) < r.ttl()*3/4
+	return t != 0 && r.now().Sub(time.Unix(0, t)) < r.ttl()*5/8
 }
 
 func (r *runner) alive(n string) bool {
@@ -94,12 +98,14 @@ func (r *runner) run(ctx context.Context) error {
 	r.stopHB = stopHB
 	defer r.stopHeartbeats()
 
-	if err := r.watch(ctx); err != nil {
-		return err
-	}
-	defer func() { r.cancelWatch() }()
+	r.watchReady = make(chan watchPair)
+	r.startWatch(ctx)
+	defer func() {
+		r.cancelWatch()
+		r.watchWG.Wait()
+	}()
 
-	tick := time.NewTicker(max(r.ttl()/8, 20*time.Millisecond))
+	tick := time.NewTicker(max(r.ttl()/10, 10*time.Millisecond))
 	defer tick.Stop()
 	for {
 		sector, full := "", false
@@ -107,28 +113,38 @@ func (r *runner) run(ctx context.Context) error {
 		case <-ctx.Done():
 			r.shutdown()
 			return nil
+		case w := <-r.watchReady:
+			if w.gen != r.gen {
+				_, _ = w.nodes.Stop(), w.leases.Stop()
+				continue
+			}
+			r.nodeW, r.leaseW = w.nodes, w.leases
+			continue
 		case e, ok := <-r.nodeW.Updates():
 			if !ok {
-				r.rewatch(ctx)
+				r.startWatch(ctx)
 				continue
 			}
 			r.nodeEntry(e)
 		case e, ok := <-r.leaseW.Updates():
 			if !ok {
-				r.rewatch(ctx)
+				r.startWatch(ctx)
 				continue
 			}
 			sector = r.leaseEntry(e)
 			full = e == nil
 		case s := <-r.m.lost:
-			r.refresh(ctx, s)
+			if r.healthy() {
+				r.refresh(ctx, s)
+			}
 			sector = s
 		case <-tick.C:
+			r.releaseIfUnhealthy()
 			if r.synced() && r.healthy() && r.now().Sub(r.lastSelf) > r.ttl() {
 				// Our own heartbeats are stored but no longer reach us:
 				// the watch is stuck. Start it again.
 				r.m.log.Warn("heartbeat watch stalled; restarting it", "since", r.lastSelf)
-				r.rewatch(ctx)
+				r.startWatch(ctx)
 				continue
 			}
 			full = true
@@ -183,7 +199,7 @@ func (r *runner) stopHeartbeats() {
 
 func (r *runner) beat(ctx context.Context) error {
 	start := r.now()
-	cctx, cancel := context.WithTimeout(ctx, r.ttl()/2)
+	cctx, cancel := context.WithTimeout(ctx, r.ttl()*3/8)
 	defer cancel()
 	_, err := r.nodes.Put(cctx, r.self(), encodeHeartbeat(heartbeat{Node: r.self(), Incarnation: r.m.inc, Sectors: r.m.digest}))
 	if err != nil {
@@ -208,41 +224,52 @@ func (r *runner) heartbeats(ctx context.Context) {
 	}
 }
 
-func (r *runner) watch(ctx context.Context) error {
+// startWatch (re)starts both watches in the background: creating a
+// consumer can block while the bus is unreachable, and the loop must keep
+// fencing itself meanwhile. The loop installs them from r.watchReady.
+func (r *runner) startWatch(ctx context.Context) {
+	if r.cancelWatch != nil {
+		r.cancelWatch()
+	}
+	r.gen++
+	gen := r.gen
 	wctx, cancel := context.WithCancel(ctx)
-	nw, err := r.nodes.WatchAll(wctx)
-	if err != nil {
-		cancel()
-		return fmt.Errorf("cluster: watch node heartbeats: %w", err)
-	}
-	lw, err := r.leases.WatchAll(wctx)
-	if err != nil {
-		cancel()
-		return fmt.Errorf("cluster: watch sector leases: %w", err)
-	}
-	r.nodeW, r.leaseW, r.cancelWatch = nw, lw, cancel
+	r.cancelWatch = cancel
+	r.nodeW, r.leaseW = closedWatcher{}, closedWatcher{}
 	r.nodesSynced, r.leasesSynced = false, false
 	clear(r.initial)
-	return nil
+	r.watchWG.Add(1)
+	go func() {
+		defer r.watchWG.Done()
+		for {
+			nw, err := r.nodes.WatchAll(wctx)
+			if err == nil {
+				var lw jetstream.KeyWatcher
+				if lw, err = r.leases.WatchAll(wctx); err == nil {
+					select {
+					case r.watchReady <- watchPair{gen: gen, nodes: nw, leases: lw}:
+					case <-wctx.Done():
+					}
+					return
+				}
+				_ = nw.Stop()
+			}
+			if wctx.Err() != nil {
+				return
+			}
+			r.m.log.Warn("cannot watch the cluster buckets; retrying", "err", err)
+			select {
+			case <-wctx.Done():
+				return
+			case <-time.After(r.ttl() / 4):
+			}
+		}
+	}()
 }
 
-// rewatch restarts both watches, retrying until it works or ctx ends.
-func (r *runner) rewatch(ctx context.Context) {
-	r.cancelWatch()
-	for ctx.Err() == nil {
-		err := r.watch(ctx)
-		if err == nil {
-			return
-		}
-		r.m.log.Warn("restarting watches", "err", err)
-		r.releaseIfUnhealthy()
-		select {
-		case <-ctx.Done():
-		case <-time.After(r.ttl() / 4):
-		}
-	}
-	// ctx ended: leave the closed watchers; run sees ctx.Done next.
-	r.nodeW, r.leaseW = closedWatcher{}, closedWatcher{}
+type watchPair struct {
+	gen           uint64
+	nodes, leases jetstream.KeyWatcher
 }
 
 func (r *runner) nodeEntry(e jetstream.KeyValueEntry) {
@@ -374,23 +401,28 @@ func (r *runner) releaseIfUnhealthy() {
 		return
 	}
 	for _, s := range r.m.opts.Sectors {
-		if r.holding(s) != nil {
+		if _, ok := r.holding(s); ok {
 			r.drop(s, "unhealthy")
 		}
 	}
 }
 
-func (r *runner) holding(s string) *holding {
+// holding returns a copy of this node's hold on s, if any.
+func (r *runner) holding(s string) (holding, bool) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	return r.m.held[s]
+	h := r.m.held[s]
+	if h == nil {
+		return holding{}, false
+	}
+	return *h, true
 }
 
 // reconcileSector moves one sector toward its assigned owner.
 func (r *runner) reconcileSector(ctx context.Context, s string) {
 	rec := r.records[s]
 	target := r.assign[s]
-	if h := r.holding(s); h != nil {
+	if h, ok := r.holding(s); ok {
 		switch {
 		case rec.present && rec.rev > h.rev && (rec.l.Owner != r.self() || rec.l.Epoch != h.epoch):
 			r.m.log.Warn("sector lease taken over", "sector", s, "by", rec.l.Owner, "epoch", rec.l.Epoch)
@@ -517,7 +549,7 @@ func (r *runner) shutdown() {
 	ctx, cancel := context.WithTimeout(context.Background(), max(r.ttl(), 2*time.Second))
 	defer cancel()
 	for _, s := range r.m.opts.Sectors {
-		if r.holding(s) == nil {
+		if _, ok := r.holding(s); !ok {
 			continue
 		}
 		r.onRelease(s)
