@@ -14,7 +14,9 @@ import (
 func TestRealism(t *testing.T) {
 	days := 7
 	if raceEnabled {
-		days = 3
+		// The race detector makes the core ten times slower: run one day
+		// for its data races, and leave the rates to the normal run.
+		days = 1
 	}
 	s := newSim(t, func(o *Options) { o.Respond, o.IgnoreFriendly = true, true })
 	run(s, time.Duration(days)*24*time.Hour, nil)
@@ -50,6 +52,9 @@ func TestRealism(t *testing.T) {
 		{"share of herds the command sent a unit to", float64(responses) / float64(herds), 0.03, 0.3},
 	}
 	for _, c := range checks {
+		if raceEnabled {
+			break
+		}
 		if c.got < c.min || c.got > c.max {
 			t.Errorf("%s: %.2f, want %.2f..%.2f", c.name, c.got, c.min, c.max)
 		}

@@ -11,7 +11,7 @@ import (
 
 func TestRecordIsDeterministic(t *testing.T) {
 	rec := func(seed uint64) []byte {
-		s := newSim(t, func(o *Options) { o.Seed, o.Activity, o.Warmup, o.Respond = seed, 20, 30*time.Minute, true })
+		s := newSim(t, func(o *Options) { o.Seed, o.Activity, o.Warmup, o.Respond = seed, 10, 20*time.Minute, true })
 		var b bytes.Buffer
 		if err := Record(&b, s, 10*time.Minute, 5*time.Second); err != nil {
 			t.Fatal(err)
