@@ -171,6 +171,25 @@ func TestBrowserCOP(t *testing.T) {
 			t.Fatalf("search ptl-7: %v", got)
 		}
 	})
+	t.Run("without the whole node the workflow parts say they are unavailable", func(t *testing.T) {
+		p.T = t
+		for _, c := range []struct{ key, want string }{
+			{"i", "Incidents are not available on this server"},
+			{"p", "Replay is not available on this server"},
+			{"g", "The dashboard is not available on this server"},
+		} {
+			p.MustEval(ctx, "(document.getElementById('toast').hidden = true, true)", nil)
+			p.Key(ctx, c.key)
+			p.WaitFor(ctx, c.key+" answered", fmt.Sprintf(`!document.getElementById('toast').hidden && document.getElementById('toast').textContent === %q`, c.want))
+		}
+		var help string
+		p.MustEval(ctx, "document.getElementById('help').textContent", &help)
+		for _, want := range []string{"Record the outcome", "Skip checklist step", "Replay / back to live", "Dashboard"} {
+			if !strings.Contains(help, want) {
+				t.Errorf("keyboard help lacks %q", want)
+			}
+		}
+	})
 	t.Run("tablet", func(t *testing.T) {
 		p.T = t
 		if _, err := p.Call(ctx, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 800, "height": 1280, "deviceScaleFactor": 1, "mobile": true}, true); err != nil {

@@ -238,7 +238,7 @@ async function start() {
       row(t('age'), age(Date.now() - Date.parse(a.time))) + row('', a.message) +
       (a.track_ids ? row(t('track'), a.track_ids.join(', ')) : '') + (a.incident_id ? row(t('incident'), a.incident_id) : '') + '</table>' +
       `<div class="actions"><button data-act="acknowledge">${esc(t('ack'))} <kbd>A</kbd></button>` +
-      `<button data-act="incident">${esc(t('open.incident'))} <kbd>I</kbd></button>` +
+      `<button data-act="incident">${esc(t(a.incident_id ? 'show.incident' : 'open.incident'))} <kbd>I</kbd></button>` +
       `<button data-act="dispatch">${esc(t('dispatch'))} <kbd>D</kbd></button>` +
       `<button data-act="dismiss">${esc(t('dismiss'))} <kbd>X</kbd></button></div>`;
     for (const b of $('details').querySelectorAll('button')) {

@@ -24,8 +24,9 @@ export function createDashboard({ toast, borderKm, enabled, onSector }) {
     render();
   }
   function show(on) {
+    on = on ?? !st.open;
     if (on && !enabled) { toast(t('dash.unavailable')); return; }
-    st.open = on ?? !st.open;
+    st.open = on;
     $('dashboard').hidden = !st.open;
     $('btn-dashboard').setAttribute('aria-pressed', String(st.open));
     clearInterval(st.timer);

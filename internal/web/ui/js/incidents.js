@@ -16,6 +16,10 @@ const SHOWN = 5; // recommended units shown before "more"
 const stateOrder = ['new', 'acknowledged', 'assigned', 'en_route', 'on_scene', 'resolved'];
 export const outcomeKinds = ['apprehended', 'seizure', 'false_alarm', 'escaped', 'handed_over'];
 
+// bdi isolates text whose direction is its own (server-written English,
+// ids) inside the Arabic right-to-left layout.
+export const bdi = (s) => `<bdi>${esc(s)}</bdi>`;
+
 export function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }
@@ -127,6 +131,7 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
 
   // ---------- focus and the panel ----------
   function focus(id, fly) {
+    if (st.focused !== id) $('details').scrollTop = 0;
     st.focused = id; st.boardSel = id;
     if (st.sub !== null && st.subFor !== id) st.sub = null;
     const inc = incidents.get(id);
@@ -161,7 +166,7 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
     d.dataset.kind = 'incident'; d.dataset.id = inc.id;
     const resolved = inc.state === 'resolved';
     let h = `<h3><span class="badge st-${esc(inc.state)}">${esc(word('istate.', inc.state))}</span> ${esc(word('kind.', inc.kind))} · ${esc(t('border.km'))} ${num(inc.chainage_km, 1)}</h3>`;
-    if (inc.title) h += `<p class="inc-title">${esc(inc.title)}</p>`;
+    if (inc.title) h += `<p class="inc-title">${bdi(inc.title)}</p>`;
     h += `<div class="steps" aria-label="${esc(t('status'))}">` + stateOrder.map((s) =>
       `<span class="${stateOrder.indexOf(s) <= stateOrder.indexOf(inc.state) ? 'done' : ''}">${esc(word('istate.', s))}</span>`).join('') + '</div>';
     h += '<table>' + row(t('incident'), inc.id + (inc.exercise ? ' · ' + t('exercise') : '')) +
@@ -201,10 +206,11 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
   function checklistHTML(inc, resolved) {
     const cl = inc.checklist || {};
     if (!cl.sop && !(cl.records || []).length) return '';
-    let h = `<section class="checklist"><h4>${esc(t('sop'))}: ${esc(cl.sop || '')}</h4><ol>`;
+    const name = language() === 'ar' ? word('kind.', inc.kind) : cl.sop || '';
+    let h = `<section class="checklist"><h4>${esc(t('sop'))}: ${esc(name)}</h4><ol>`;
     for (const r of cl.records || []) {
       h += `<li class="${r.skipped ? 'skipped' : 'answered'}"><span class="prompt">${esc(promptOf(inc, r.step_id, r.prompt))}</span> ${arrow()} ` +
-        (r.skipped ? `<em>${esc(t('skipped'))}: ${esc(r.reason)}</em>` : `<strong>${esc(word('ans.', r.answer))}</strong>`) +
+        (r.skipped ? `<em>${esc(t('skipped'))}: ${bdi(r.reason)}</em>` : `<strong>${esc(word('ans.', r.answer))}</strong>`) +
         (r.action ? ` · <span class="sop-action">${esc(word('act.', r.action))}</span>` : '') + '</li>';
     }
     const step = !resolved && stepOf(inc);
@@ -223,17 +229,28 @@ export function createIncidents({ map, toast, unitName, sectors, enabled, canDis
     const tl = (inc.timeline || []).slice(-10).reverse();
     if (!tl.length) return '';
     return `<section class="timeline"><h4>${esc(t('timeline'))}</h4><ol>` + tl.map((e) =>
-      `<li><span class="ts">${esc(hhmmss(e.time))}</span> <span class="actor">${esc(e.actor)}</span> ${esc(word('tl.', e.action))}` +
-      `${e.to ? ' ' + arrow() + ' ' + esc(word('istate.', e.to)) : ''}${e.unit_id ? ' · ' + esc(unitName(e.unit_id)) : ''}${e.answer ? ' · ' + esc(word('ans.', e.answer)) : ''}` +
-      `${e.detail ? ' · ' + esc(e.detail) : ''}</li>`).join('') + '</ol></section>';
+      `<li><span class="ts">${esc(hhmmss(e.time))}</span> <span class="actor">${bdi(e.actor)}</span> ${esc(word('tl.', e.action))}` +
+      `${e.to ? ' ' + arrow() + ' ' + esc(word('istate.', e.to)) : ''}${e.unit_id ? ' · ' + bdi(unitName(e.unit_id)) : ''}${e.answer ? ' · ' + esc(word('ans.', e.answer)) : ''}` +
+      `${e.detail ? ' · ' + detailOf(inc, e) : ''}</li>`).join('') + '</ol></section>';
+  }
+
+  // detailOf is a timeline entry's detail: a checklist step's prompt in the
+  // UI language when known, else the server's text as sent.
+  function detailOf(inc, e) {
+    if (e.step_id && (e.action === 'sop_answered' || e.action === 'sop_skipped')) {
+      const ar = language() === 'ar' && promptsAr[inc.kind + '.' + e.step_id];
+      if (ar) return esc(ar);
+    }
+    if (e.action === 'sop_action') return esc(word('act.', e.detail));
+    return bdi(e.detail);
   }
 
   function outcomeHTML(o) {
     let s = `<section class="outcome"><h4>${esc(t('outcome'))}: ${esc(word('out.', o.kind))}</h4><ul>`;
     if (o.persons) s += `<li>${esc(t('out.persons'))}: ${o.persons}</li>`;
-    for (const z of o.seizures || []) s += `<li>${esc(z.goods)} ${z.quantity ? esc(num(z.quantity, 0) + ' ' + (z.unit || '')) : ''} · $${esc(num(z.value_usd || 0, 0))}</li>`;
-    if (o.partner) s += `<li>${esc(t('out.partner'))}: ${esc(o.partner)}</li>`;
-    if (o.notes) s += `<li>${esc(o.notes)}</li>`;
+    for (const z of o.seizures || []) s += `<li>${bdi(z.goods + (z.quantity ? ' ' + num(z.quantity, 0) + ' ' + (z.unit || '') : '') + ' · $' + num(z.value_usd || 0, 0))}</li>`;
+    if (o.partner) s += `<li>${esc(t('out.partner'))}: ${bdi(o.partner)}</li>`;
+    if (o.notes) s += `<li>${bdi(o.notes)}</li>`;
     return s + '</ul></section>';
   }
 
