@@ -103,6 +103,7 @@ func runSim(ctx context.Context, env *Env, args []string) error {
 	start := fs.String("start", "", "simulated start time, RFC 3339 (default: now; with --out and --realism: 2026-03-01T00:00:00+03:00)")
 	realism := fs.Int("realism", 0, "run the pure core for this many days with reference rates and print the realism report")
 	asJSON := fs.Bool("json", false, "with --realism: print JSON")
+	ignoreFriendly := fs.Bool("ignore-friendly", false, "with --out: sensors do not report friendly units (smaller files; units still report themselves)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return flagHelp
@@ -138,7 +139,7 @@ func runSim(ctx context.Context, env *Env, args []string) error {
 		if !(*hours > 0 && *hours <= 24*366) {
 			return fmt.Errorf("%w: --hours %v: want 0 < hours <= 8784", ErrUsage, *hours)
 		}
-		s, err := sim.New(sim.Options{Deployment: d, Seed: sf.seed, Start: t0, Activity: sf.activity, Respond: sf.respond})
+		s, err := sim.New(sim.Options{Deployment: d, Seed: sf.seed, Start: t0, Activity: sf.activity, Respond: sf.respond, IgnoreFriendly: *ignoreFriendly})
 		if err != nil {
 			return err
 		}
@@ -253,7 +254,8 @@ func realismReport(w io.Writer, d *borderwatch.Deployment, seed uint64, start ti
 		return err
 	}
 	all := inf.Plus(smu)
-	fmt.Fprintf(w, "\nundetected escapes by reason:")
+	fmt.Fprintf(w, "\ndetected but escaped: %d with no unit sent (none free within reach), %d outran the unit sent\n", all.NoUnit, all.Outrun)
+	fmt.Fprintf(w, "undetected escapes by reason:")
 	if len(all.Misses) == 0 {
 		fmt.Fprint(w, " none")
 	}

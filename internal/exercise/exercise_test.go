@@ -25,7 +25,9 @@ var (
 	refErr  error
 )
 
-func reference(t *testing.T) *deployment.Folder {
+func referenceDeployment(t testing.TB) *borderwatch.Deployment { return reference(t).Deployment }
+
+func reference(t testing.TB) *deployment.Folder {
 	t.Helper()
 	refOnce.Do(func() { refDep, refErr = deployment.Open(deployments.FS, deployments.Reference, deployment.Options{}) })
 	if refErr != nil {

@@ -22,6 +22,11 @@ type Counts struct {
 	InProgress int `json:"in_progress"`
 	// Misses counts escaped and never-detected attempts by reason.
 	Misses map[MissReason]int `json:"misses,omitempty"`
+	// Of the detected attempts that escaped: NoUnit had no unit sent
+	// (none available within reach), Outrun had one sent that did not
+	// reach it in time.
+	NoUnit int `json:"no_unit"`
+	Outrun int `json:"outrun"`
 }
 
 func (c *Counts) add(r *record) {
@@ -41,6 +46,12 @@ func (c *Counts) add(r *record) {
 		c.Intercepted++
 	case !r.Escaped.IsZero():
 		c.Escaped++
+		switch {
+		case !r.Detected.IsZero() && r.Dispatched.IsZero():
+			c.NoUnit++
+		case !r.Detected.IsZero():
+			c.Outrun++
+		}
 		if r.Detected.IsZero() {
 			if c.Misses == nil {
 				c.Misses = map[MissReason]int{}
@@ -56,7 +67,7 @@ func (c *Counts) add(r *record) {
 func (c Counts) Plus(o Counts) Counts {
 	out := Counts{Attempted: c.Attempted + o.Attempted, People: c.People + o.People, Crossed: c.Crossed + o.Crossed,
 		Detected: c.Detected + o.Detected, Dispatched: c.Dispatched + o.Dispatched, Intercepted: c.Intercepted + o.Intercepted,
-		Escaped: c.Escaped + o.Escaped, InProgress: c.InProgress + o.InProgress}
+		Escaped: c.Escaped + o.Escaped, InProgress: c.InProgress + o.InProgress, NoUnit: c.NoUnit + o.NoUnit, Outrun: c.Outrun + o.Outrun}
 	for _, m := range []map[MissReason]int{c.Misses, o.Misses} {
 		for k, v := range m {
 			if out.Misses == nil {
