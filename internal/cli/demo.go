@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/borderwatch/borderwatch"
+	"github.com/borderwatch/borderwatch/internal/pki"
 	"github.com/borderwatch/borderwatch/internal/policy"
 	"github.com/borderwatch/borderwatch/internal/server"
 	"github.com/borderwatch/borderwatch/internal/sim"
@@ -58,8 +59,12 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		if file, err := exerciseToken(s, o.DataDir); err != nil {
 			env.Logger.Warn("demo: no exercise token", "err", err)
 		} else {
-			fmt.Fprintf(env.Stdout, "  run an exercise: borderwatch exercise run SCENARIO.yaml --server-http %s --token-file %s\n",
-				strings.TrimSuffix(s.URL(), "/"), file)
+			ca := ""
+			if strings.HasPrefix(s.URL(), "https:") {
+				ca = " --ca-file " + filepath.Join(pki.PathIn(o.DataDir), "ca.pem")
+			}
+			fmt.Fprintf(env.Stdout, "  run an exercise: borderwatch exercise run SCENARIO.yaml --server-http %s --token-file %s%s\n",
+				strings.TrimSuffix(s.URL(), "/"), file, ca)
 		}
 		if demoStarted != nil {
 			demoStarted(s)

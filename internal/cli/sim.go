@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -79,6 +82,28 @@ func readSecret(flagName, path string) (string, error) {
 	return s, nil
 }
 
+// httpClient trusts the system roots, plus the CA in caFile (PEM) when
+// given: a demo node's own CA (DATA/pki/ca.pem) for its HTTPS.
+func httpClient(caFile string) (*http.Client, error) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	if caFile == "" {
+		return c, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", caFile)
+	}
+	c.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	return c, nil
+}
+
 // runSim runs the simulator: against a running server (--cot, --mavlink,
 // --mqtt), into a recording (--out), or as the realism report
 // (--realism DAYS).
@@ -90,6 +115,7 @@ func runSim(ctx context.Context, env *Env, args []string) error {
 	dep := fs.String("deployment", "", "deployment folder (default: the embedded Iraq–Syria reference); must be the server's")
 	httpURL := fs.String("server-http", "", "server base URL, e.g. http://127.0.0.1:8080 (for --via http)")
 	tokenFile := fs.String("token-file", "", "file holding the API bearer token (with --server-http)")
+	caFile := fs.String("ca-file", "", "PEM CA to trust for an HTTPS --server-http (a node's own: DATA/pki/ca.pem)")
 	cotAddr := fs.String("cot", "", "server CoT TCP address host:port (patrol phones, tower spot reports)")
 	mavAddr := fs.String("mavlink", "", "server MAVLink UDP address host:port (drones)")
 	mqttAddr := fs.String("mqtt", "", "server MQTT address host:port (camera analytics)")
@@ -179,12 +205,16 @@ func runSim(ctx context.Context, env *Env, args []string) error {
 	if *via == "http" && (*httpURL == "" || token == "") {
 		return fmt.Errorf("%w: --via http needs --server-http and --token-file", ErrUsage)
 	}
+	hc, err := httpClient(*caFile)
+	if err != nil {
+		return err
+	}
 	s, err := sim.New(sim.Options{Deployment: d, Seed: sf.seed, Start: t0, Activity: sf.activity, Warmup: sf.warmup, Respond: sf.respond})
 	if err != nil {
 		return err
 	}
 	r, snd, err := startSimulator(ctx, env, s, simnet.Options{CoTAddr: *cotAddr, MAVLinkAddr: *mavAddr, MQTTAddr: *mqttAddr,
-		MQTTUser: *mqttUser, MQTTPassword: pw, HTTPURL: *httpURL, Token: token, DetectionsViaHTTP: *via == "http"},
+		MQTTUser: *mqttUser, MQTTPassword: pw, HTTPURL: *httpURL, Token: token, DetectionsViaHTTP: *via == "http", HTTPClient: hc},
 		simnet.RunOptions{Speed: sf.speed, Duration: *duration})
 	if err != nil {
 		return err
@@ -282,6 +312,7 @@ func runExercise(ctx context.Context, env *Env, args []string) error {
 	fs.SetOutput(env.Stderr)
 	httpURL := fs.String("server-http", "", "server base URL, e.g. http://127.0.0.1:8080 (required)")
 	tokenFile := fs.String("token-file", "", "file holding the API bearer token (required)")
+	caFile := fs.String("ca-file", "", "PEM CA to trust for an HTTPS server (a node's own: DATA/pki/ca.pem)")
 	dep := fs.String("deployment", "", "deployment folder (default: the embedded reference); must be the server's")
 	cotAddr := fs.String("cot", "", "server CoT TCP address: watchtower spot reports go there (default: over HTTP)")
 	mqttAddr := fs.String("mqtt", "", "server MQTT address: camera detections go there (default: over HTTP, which carries the exercise mark)")
@@ -338,8 +369,12 @@ func runExercise(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "borderwatch exercise: %q, %d events, speed %gx; everything injected is marked EXERCISE\n", sc.Name, len(sc.Events), *speed)
+	hc, err := httpClient(*caFile)
+	if err != nil {
+		return err
+	}
 	score, err := exercise.Run(ctx, exercise.Options{Scenario: sc, Deployment: d, Server: *httpURL, Token: token, Speed: *speed, Logger: env.Logger,
-		Send: simnet.Options{CoTAddr: *cotAddr, MQTTAddr: *mqttAddr, MQTTUser: *mqttUser, MQTTPassword: pw}})
+		HTTP: hc, Send: simnet.Options{CoTAddr: *cotAddr, MQTTAddr: *mqttAddr, MQTTUser: *mqttUser, MQTTPassword: pw, HTTPClient: hc}})
 	if err != nil {
 		return err
 	}

@@ -225,18 +225,6 @@ func (sc *Score) judge(es *EventScore, tr sim.Truth, p *picture, now time.Time, 
 		return ""
 	}
 	if es.detectedAt.IsZero() {
-		defer func() {
-			if !es.detectedAt.IsZero() {
-				// Units already near when it was detected do not count
-				// as a response by being there.
-				es.nearAtDetect = map[string]bool{}
-				for _, u := range p.units {
-					if near(u.Position, tr.Position, sc.respondR) {
-						es.nearAtDetect[u.ID] = true
-					}
-				}
-			}
-		}()
 		for _, t := range p.tracks {
 			if t.Affiliation != borderwatch.AffFriend && t.Status != borderwatch.TrackDeleted && near(t.Position, tr.Position, sc.detectR) {
 				es.detectedAt, es.DetectedBy = now, "track "+t.ID
@@ -246,6 +234,16 @@ func (sc *Score) judge(es *EventScore, tr sim.Truth, p *picture, now time.Time, 
 		for _, a := range p.alerts {
 			if es.detectedAt.IsZero() && near(a.Position, tr.Position, sc.detectR) {
 				es.detectedAt, es.DetectedBy = now, "alert "+a.ID
+			}
+		}
+	}
+	if !es.detectedAt.IsZero() && es.nearAtDetect == nil {
+		// Units already near when it was detected do not count as a
+		// response by being there.
+		es.nearAtDetect = map[string]bool{}
+		for _, u := range p.units {
+			if near(u.Position, tr.Position, sc.respondR) {
+				es.nearAtDetect[u.ID] = true
 			}
 		}
 	}

@@ -415,7 +415,9 @@ func (s *Sim) inject(spec ActorSpec) *actor {
 			d = time.Duration(float64(d) * uniform(s.rMove, 0.7, 1.3))
 			route = append(route, waypoint{p: station(s.line, km, b.OffsetM), dwell: d, barrier: b.ID})
 		}
-		route = append(route, waypoint{p: station(s.line, km, -dir*1500)})
+		if math.Abs(to) > 1500 {
+			route = append(route, waypoint{p: station(s.line, km, -dir*1500)})
+		}
 	} else {
 		// A probe: approach, wait, go back.
 		route[0].dwell = time.Duration(uniform(s.rMove, 5, 20) * float64(time.Minute))

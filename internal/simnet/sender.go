@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -37,8 +38,6 @@ type Options struct {
 	// OnGoTo is called when a drone accepts a DO_REPOSITION; an error
 	// makes the drone answer DENIED.
 	OnGoTo func(droneID string, target borderwatch.LatLon) error
-	// DroneIDs maps a drone id to its MAVLink system id (sim.DroneState
-	// carries it too).
 	Logger *slog.Logger
 	// Now is the wall clock (heartbeat pacing); default time.Now.
 	Now func() time.Time
@@ -165,6 +164,9 @@ func (s *Sender) count(f func(*Stats)) {
 // and counted, never fatal: a simulator keeps going while a listener
 // restarts.
 func (s *Sender) fault(proto string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // shutting down
+	}
 	s.mu.Lock()
 	s.stats.Errors++
 	prev := s.lastErr[proto]
@@ -244,13 +246,7 @@ func GetJSON(ctx context.Context, c *http.Client, url, token string, out any) er
 }
 
 func doJSON(ctx context.Context, c *http.Client, method, url, token string, body []byte, out any) error {
-	var rd *bytes.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	} else {
-		rd = bytes.NewReader(nil)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, url, err)
 	}
@@ -267,7 +263,7 @@ func doJSON(ctx context.Context, c *http.Client, method, url, token string, body
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		var b bytes.Buffer
-		_, _ = b.ReadFrom(http.MaxBytesReader(nil, resp.Body, 4096))
+		_, _ = b.ReadFrom(io.LimitReader(resp.Body, 4096))
 		return fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, strings.TrimSpace(b.String()))
 	}
 	if out != nil {
