@@ -53,6 +53,40 @@ func startServer(t *testing.T) *server.Server {
 	return s
 }
 
+// newOperator has the bootstrap administrator create a commander account
+// (it may dispatch and replay) and returns its one-time password.
+func newOperator(t *testing.T, s *server.Server, hc *http.Client, base, name string) string {
+	t.Helper()
+	adminPW := s.BootstrapPassword()
+	if adminPW == "" {
+		t.Fatal("no bootstrap administrator password")
+	}
+	admin := signIn(t, hc, base, "admin", adminPW, "night-shift-e2e-pass-7")
+	var created struct {
+		OneTime string `json:"one_time_password"`
+	}
+	must(t, json.Unmarshal(admin.do("POST", "/api/v1/users", map[string]any{"name": name, "agency": s.Deployment().Agencies[0].ID,
+		"roles": []string{"commander"}}, 201), &created))
+	return created.OneTime
+}
+
+// browserSignIn signs in on the sign-in page the map sent the browser to:
+// the one-time password, then the user's own (screenshot of that form to
+// shot, if set); it returns once the map is ready.
+func browserSignIn(ctx context.Context, p *webtest.Page, user, oneTime, own, shot string) {
+	p.T.Helper()
+	p.WaitFor(ctx, "sent to sign in", `location.pathname === '/login.html' && document.querySelector('#login button[type=submit]').textContent.length > 0`)
+	p.MustEval(ctx, `(document.querySelector('[name=username]').value = `+strconv.Quote(user)+`, document.querySelector('[name=password]').value = `+strconv.Quote(oneTime)+
+		`, document.querySelector('#login button[type=submit]').click(), true)`, nil)
+	p.WaitFor(ctx, "asked for a new password", `!document.getElementById('change').hidden`)
+	p.MustEval(ctx, `(document.querySelector('[name=new]').value = `+strconv.Quote(own)+`, document.querySelector('[name=repeat]').value = `+strconv.Quote(own)+`, true)`, nil)
+	if shot != "" {
+		p.Screenshot(ctx, shot)
+	}
+	p.MustEval(ctx, `(document.querySelector('#change button[type=submit]').click(), true)`, nil)
+	p.WaitFor(ctx, "the map", `location.pathname === '/' && window.bw && window.bw.ready`)
+}
+
 // trust returns an HTTP client that trusts the node's CA (the web UI is
 // HTTPS by default, with a certificate from the node's own CA) and the
 // browser flag that trusts the node's key: the base64 SHA-256 of the
@@ -184,18 +218,7 @@ func TestOperatorWorkflow(t *testing.T) {
 	s := startServer(t)
 	base := "https://" + s.HTTPAddr()
 	hc, trustFlag := trust(t, s)
-	adminPW := s.BootstrapPassword()
-	if adminPW == "" {
-		t.Fatal("no bootstrap administrator password")
-	}
-	// The administrator creates the operator's account (a commander: it
-	// may dispatch and replay); the operator's first password is one-time.
-	admin := signIn(t, hc, base, "admin", adminPW, "night-shift-e2e-pass-7")
-	agency := s.Deployment().Agencies[0].ID
-	var created struct {
-		OneTime string `json:"one_time_password"`
-	}
-	must(t, json.Unmarshal(admin.do("POST", "/api/v1/users", map[string]any{"name": "op1", "agency": agency, "roles": []string{"commander"}}, 201), &created))
+	oneTime := newOperator(t, s, hc, base, "op1")
 
 	line, err := geo.NewLine(s.Deployment().Border.Line)
 	must(t, err)
@@ -206,14 +229,7 @@ func TestOperatorWorkflow(t *testing.T) {
 
 	t.Run("sign in with a one-time password, then one's own", func(t *testing.T) {
 		p.T = t
-		p.WaitFor(ctx, "sent to sign in", `location.pathname === '/login.html' && document.querySelector('#login button[type=submit]').textContent.length > 0`)
-		p.MustEval(ctx, `(document.querySelector('[name=username]').value = 'op1', document.querySelector('[name=password]').value = `+strconv.Quote(created.OneTime)+
-			`, document.querySelector('#login button[type=submit]').click(), true)`, nil)
-		p.WaitFor(ctx, "asked for a new password", `!document.getElementById('change').hidden`)
-		p.MustEval(ctx, `(document.querySelector('[name=new]').value = 'border-watch-pass-9', document.querySelector('[name=repeat]').value = 'border-watch-pass-9', true)`, nil)
-		p.Screenshot(ctx, filepath.Join(dir, "e2e-password-change.png"))
-		p.MustEval(ctx, `(document.querySelector('#change button[type=submit]').click(), true)`, nil)
-		p.WaitFor(ctx, "the map", `location.pathname === '/' && window.bw && window.bw.ready`)
+		browserSignIn(ctx, p, "op1", oneTime, "border-watch-pass-9", filepath.Join(dir, "e2e-password-change.png"))
 	})
 
 	t.Run("the map loads with the border drawn", func(t *testing.T) {

@@ -22,7 +22,7 @@ const WARM_MS = 30_000;
 export function createReplay({ live, liveStores, toast, onChange, enabled, hide = [] }) {
   const stores = { tracks: new LiveStore(), units: new LiveStore(), drones: new LiveStore() };
   const alerts = new Map();
-  const st = { active: false, from: 0, to: 0, cur: 0, speed: 10, playing: false, es: null, frames: 0, decisions: [] };
+  const st = { active: false, from: 0, to: 0, cur: 0, speed: 10, playing: false, es: null, frames: 0, decisions: [], busyMs: 0, bytes: 0 };
   const api = { stores, alerts, st };
 
   function close() { if (st.es) { st.es.close(); st.es = null; } }
@@ -45,7 +45,9 @@ export function createReplay({ live, liveStores, toast, onChange, enabled, hide 
     st.es = es;
     let pending = false;
     es.addEventListener('frame', (e) => {
+      const t0 = performance.now();
       apply(JSON.parse(e.data));
+      st.busyMs += performance.now() - t0; st.bytes += e.data.length;
       if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; draw(); }); }
     });
     es.addEventListener('end', () => {
