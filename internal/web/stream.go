@@ -54,7 +54,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, p Principal) {
 		last = r.URL.Query().Get("last_event_id")
 	}
 	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout; unsupported writers have none
 
 	sub := h.o.Live.Subscribe(f, last)
 	defer sub.Close()

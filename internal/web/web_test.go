@@ -65,7 +65,16 @@ func newEnv(t *testing.T, auth bool) *env {
 	return e
 }
 
-func (e *env) do(t *testing.T, method, path, token, ctype, body string) (*http.Response, []byte) {
+// reply is a response whose body do has read and closed.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+	cookies    []*http.Cookie
+}
+
+func (r *reply) Cookies() []*http.Cookie { return r.cookies }
+
+func (e *env) do(t *testing.T, method, path, token, ctype, body string) (*reply, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, e.srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -86,7 +95,7 @@ func (e *env) do(t *testing.T, method, path, token, ctype, body string) (*http.R
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, data
+	return &reply{StatusCode: resp.StatusCode, Header: resp.Header, cookies: resp.Cookies()}, data
 }
 
 // serverRoutes are the API routes the whole node (internal/server) serves
@@ -485,7 +494,7 @@ func openStream(t *testing.T, e *env, query, lastID string) (*sse, func()) {
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.srv.Client().Do(req) //nolint:bodyclose // the returned stop func closes it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -608,7 +617,7 @@ var _ = time.Second
 
 func TestLoginSetsSessionCookie(t *testing.T) {
 	e := newEnv(t, true)
-	post := func(body string, hdr map[string]string) *http.Response {
+	post := func(body string, hdr map[string]string) *reply {
 		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/login", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		for k, v := range hdr {
@@ -617,7 +626,7 @@ func TestLoginSetsSessionCookie(t *testing.T) {
 		resp, err := e.srv.Client().Do(req)
 		must(t, err)
 		resp.Body.Close()
-		return resp
+		return &reply{StatusCode: resp.StatusCode, Header: resp.Header, cookies: resp.Cookies()}
 	}
 	tests := []struct {
 		name, body string

@@ -212,14 +212,18 @@ func (b *Browser) Handle(method string, f func(Message)) {
 func (b *Browser) close(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	b.Call(ctx, "Browser.close", nil, false)
+	_, _ = b.Call(ctx, "Browser.close", nil, false) // a dead browser is killed below
 	done := make(chan error, 1)
 	go func() { done <- b.cmd.Wait() }()
+	var exit error
 	select {
-	case <-done:
+	case exit = <-done:
 	case <-time.After(10 * time.Second):
-		b.cmd.Process.Kill()
-		<-done
+		_ = b.cmd.Process.Kill() // already gone is fine
+		exit = <-done
+	}
+	if t.Failed() && exit != nil {
+		t.Logf("chromium exit: %v", exit)
 	}
 	b.w.Close()
 	b.wg.Wait()
@@ -251,18 +255,22 @@ func (b *Browser) OpenPage(ctx context.Context, t *testing.T, allowedHost string
 		t.Fatal(err)
 	}
 	var tg struct{ TargetID string }
-	json.Unmarshal(res, &tg)
+	if err := json.Unmarshal(res, &tg); err != nil {
+		t.Fatal(err)
+	}
 	res, err = b.Call(ctx, "Target.attachToTarget", map[string]any{"targetId": tg.TargetID, "flatten": true}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var at struct{ SessionID string }
-	json.Unmarshal(res, &at)
+	if err := json.Unmarshal(res, &at); err != nil {
+		t.Fatal(err)
+	}
 	b.session = at.SessionID
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		b.Call(ctx, "Target.closeTarget", map[string]any{"targetId": tg.TargetID}, false)
+		_, _ = b.Call(ctx, "Target.closeTarget", map[string]any{"targetId": tg.TargetID}, false) // the browser may be closing
 	})
 	mine := func(m Message) bool { return m.SessionID == at.SessionID }
 
@@ -274,7 +282,9 @@ func (b *Browser) OpenPage(ctx context.Context, t *testing.T, allowedHost string
 			RequestID string               `json:"requestId"`
 			Request   struct{ URL string } `json:"request"`
 		}
-		json.Unmarshal(m.Params, &ev)
+		if json.Unmarshal(m.Params, &ev) != nil {
+			return
+		}
 		u := ev.Request.URL
 		p.mu.Lock()
 		p.requests = append(p.requests, u)
@@ -284,9 +294,9 @@ func (b *Browser) OpenPage(ctx context.Context, t *testing.T, allowedHost string
 		}
 		p.mu.Unlock()
 		if local {
-			b.Send("Fetch.continueRequest", map[string]any{"requestId": ev.RequestID}, true)
+			_, _ = b.Send("Fetch.continueRequest", map[string]any{"requestId": ev.RequestID}, true) // a write error ends the reader
 		} else {
-			b.Send("Fetch.failRequest", map[string]any{"requestId": ev.RequestID, "errorReason": "BlockedByClient"}, true)
+			_, _ = b.Send("Fetch.failRequest", map[string]any{"requestId": ev.RequestID, "errorReason": "BlockedByClient"}, true)
 		}
 	})
 	record := func(kind string) func(Message) {
@@ -307,7 +317,9 @@ func (b *Browser) OpenPage(ctx context.Context, t *testing.T, allowedHost string
 		var ev struct {
 			Entry struct{ Level, Source, Text, URL string } `json:"entry"`
 		}
-		json.Unmarshal(m.Params, &ev)
+		if json.Unmarshal(m.Params, &ev) != nil {
+			return
+		}
 		if ev.Entry.Level == "error" || ev.Entry.Source == "security" {
 			p.mu.Lock()
 			p.console = append(p.console, "log: "+ev.Entry.Source+": "+ev.Entry.Text+" "+ev.Entry.URL)
@@ -319,7 +331,9 @@ func (b *Browser) OpenPage(ctx context.Context, t *testing.T, allowedHost string
 			return
 		}
 		var ev struct{ Type string }
-		json.Unmarshal(m.Params, &ev)
+		if json.Unmarshal(m.Params, &ev) != nil {
+			return
+		}
 		if ev.Type == "error" || ev.Type == "assert" {
 			record("console")(m)
 		}
@@ -402,7 +416,7 @@ func (p *Page) WaitFor(ctx context.Context, what, expr string) {
 		select {
 		case <-ctx.Done():
 			var errs []string
-			p.Eval(context.Background(), "JSON.stringify(window.bw && window.bw.errors)", &errs)
+			_ = p.Eval(context.Background(), "JSON.stringify(window.bw && window.bw.errors)", &errs) // best effort, for the message
 			p.T.Fatalf("waiting for %s (%s): %v; last error %v; page errors %v; console %v", what, expr, ctx.Err(), lastErr, errs, p.ConsoleLines())
 		case <-tick.C:
 		}
@@ -431,7 +445,9 @@ func (p *Page) Screenshot(ctx context.Context, path string) {
 		p.T.Fatal(err)
 	}
 	var r struct{ Data string }
-	json.Unmarshal(res, &r)
+	if err := json.Unmarshal(res, &r); err != nil {
+		p.T.Fatal(err)
+	}
 	png, err := base64.StdEncoding.DecodeString(r.Data)
 	if err != nil {
 		p.T.Fatal(err)
