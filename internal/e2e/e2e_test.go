@@ -383,6 +383,59 @@ func TestOperatorWorkflow(t *testing.T) {
 		p.Screenshot(ctx, filepath.Join(dir, "e2e-resolved.png"))
 	})
 
+	t.Run("open an incident from an alert the node did not open one for, close it as a false alarm", func(t *testing.T) {
+		p.T = t
+		// A vehicle heading for the line at km 320 without crossing: a
+		// medium "approach" alert, below the node's automatic opening.
+		var obs []borderwatch.Observation
+		at := time.Now().Add(-60 * time.Second).Truncate(time.Second)
+		for i := range 60 {
+			pt := deployment.StationPoint(line, 320, 2500-10*float64(i))
+			obs = append(obs, borderwatch.Observation{Time: at.Add(time.Duration(i) * time.Second),
+				Source: borderwatch.Source{ID: "ext-radar-2", Kind: borderwatch.SourceRadar}, Position: &pt,
+				Cov: borderwatch.Isotropic(10), Class: borderwatch.ClassVehicle, Confidence: 0.9})
+		}
+		postObservations(t, hc, base, s, obs)
+		var approach borderwatch.Alert
+		deadline := time.Now().Add(20 * time.Second)
+		for approach.ID == "" {
+			for _, a := range s.Live().Alerts(live.Filter{}) {
+				if a.Kind == borderwatch.AlertApproach && a.Chainage > 315 && a.Chainage < 325 {
+					approach = a
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no approach alert at km 320 within 20 s")
+			}
+			time.Sleep(50 * time.Millisecond) // polling the server's state
+		}
+		if approach.IncidentID != "" {
+			t.Fatalf("approach alert %s already in incident %s", approach.ID, approach.IncidentID)
+		}
+		p.WaitFor(ctx, "approach alert in the queue", fmt.Sprintf(`document.querySelector('#alert-list li[data-id=%q]')`, approach.ID))
+		p.MustEval(ctx, fmt.Sprintf(`(window.bw.selectAlert(%q), true)`, approach.ID), nil)
+		p.Key(ctx, "i")
+		p.WaitFor(ctx, "a new incident from the alert", fmt.Sprintf(`(id => id && id !== %q && (window.bw.incidents.incidents.get(id).alert_ids || []).includes(%q))(window.bw.incidents.focused())`, incID, approach.ID))
+		var opened struct {
+			ID    string `json:"id"`
+			Actor string `json:"actor"`
+		}
+		p.MustEval(ctx, `(i => ({id: i.id, actor: i.timeline[0].actor}))(window.bw.incidents.incidents.get(window.bw.incidents.focused()))`, &opened)
+		if opened.Actor != "op1" {
+			t.Fatalf("incident %s opened by %q, want the operator op1", opened.ID, opened.Actor)
+		}
+		p.Key(ctx, "e")
+		p.WaitFor(ctx, "note field", `document.activeElement && document.activeElement.name === 'text'`)
+		p.Type(ctx, "camera 12 shows a shepherd's pickup")
+		p.MustEval(ctx, `(document.getElementById('text-form').requestSubmit(), true)`, nil)
+		p.WaitFor(ctx, "note on the timeline", fmt.Sprintf(`window.bw.incidents.incidents.get(%q).timeline.some(e => e.action === 'note')`, opened.ID))
+		p.Key(ctx, "o")
+		p.WaitFor(ctx, "outcome form", `document.getElementById('resolve-form')`)
+		p.Key(ctx, "3") // false alarm
+		p.Key(ctx, "Enter")
+		p.WaitFor(ctx, "closed as a false alarm", fmt.Sprintf(`(i => i.state === 'resolved' && i.outcome.kind === 'false_alarm')(window.bw.incidents.incidents.get(%q))`, opened.ID))
+	})
+
 	t.Run("dashboard in English, and in Arabic at night", func(t *testing.T) {
 		p.T = t
 		p.Key(ctx, "g")
