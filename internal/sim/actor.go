@@ -44,18 +44,20 @@ type actor struct {
 	rec *record // illegal crossers, herds and injected actors
 
 	// Sensing bookkeeping.
-	dets     [3]time.Time // last three detection times
-	ndets    int
-	votes    [3]int // person, vehicle, animal classifications
-	lastSeen time.Time
-	seenPos  borderwatch.LatLon
-	los      map[int32]losEntry
-	cands    []*sensor // sensors that could reach it
-	candAt   time.Time
-	candPos  borderwatch.LatLon
-	lastRep  map[int32]time.Time // per reporting sensor, for slow reporters
-	best     MissReason
-	hash     uint64 // of id, for per-pair draws
+	dets         [3]time.Time // last three detection times
+	ndets        int
+	votes        [3]int // person, vehicle, animal classifications
+	lastSeen     time.Time
+	seenPos      borderwatch.LatLon
+	los          map[int32]losEntry
+	cands        []*sensor // sensors that could reach it
+	candAt       time.Time
+	candPos      borderwatch.LatLon
+	lastRep      map[int32]time.Time // per reporting sensor, for slow reporters
+	best         MissReason
+	hash         uint64 // of id, for per-pair draws
+	pending      bool   // a response decision is queued
+	scatterTried bool   // a unit has reached it once
 	// responder is the unit sent after this actor, "" if none.
 	responder string
 }
@@ -85,6 +87,7 @@ type record struct {
 	Finished    time.Time
 	Unit        string
 	Miss        MissReason
+	Scattered   bool // escaped from the unit that reached it
 }
 
 // locateEvery is how often an actor's chainage is refreshed; between

@@ -18,14 +18,18 @@ type pendingResponse struct {
 // or a vehicle more often than as animals, away from open crossings'
 // lanes and not friendly.
 func (s *Sim) confirmed(a *actor) {
-	if !s.o.Respond || a.unit != nil || a.kind == KindTraffic {
+	if !s.o.Respond || a.unit != nil || a.kind == KindTraffic || a.pending || a.responder != "" {
 		return
 	}
 	if a.votes[0]+a.votes[1] <= a.votes[2] {
 		return // the operator sees animals
 	}
+	a.pending = true
 	s.pending = append(s.pending, pendingResponse{at: s.now.Add(s.o.DecisionDelay), actor: a})
 }
+
+// retryAfter is how long the command waits for a unit to come free.
+const retryAfter = 5 * time.Minute
 
 func (s *Sim) respond() {
 	n := 0
@@ -36,6 +40,7 @@ func (s *Sim) respond() {
 			continue
 		}
 		a := p.actor
+		a.pending = false
 		if a.done || a.responder != "" {
 			continue
 		}
@@ -57,13 +62,18 @@ func (s *Sim) respond() {
 				best, bestD = f, d
 			}
 		}
-		if best != nil {
-			a.responder = best.unit.cfg.ID
-			if r := a.rec; r != nil {
-				r.Dispatched, r.Unit = s.now, best.unit.cfg.ID
-			}
-			s.dispatch(best, target, a)
+		if best == nil {
+			// Nobody free: ask again later.
+			a.pending = true
+			s.pending[n] = pendingResponse{at: s.now.Add(retryAfter), actor: a}
+			n++
+			continue
 		}
+		a.responder = best.unit.cfg.ID
+		if r := a.rec; r != nil {
+			r.Dispatched, r.Unit = s.now, best.unit.cfg.ID
+		}
+		s.dispatch(best, target, a)
 		// And the drone that gets there first.
 		var bd *drone
 		bestT := math.Inf(1)

@@ -444,9 +444,14 @@ func (s *Sim) noteDetection(a *actor, class borderwatch.Class, at borderwatch.La
 	if r.FirstDet.IsZero() {
 		r.FirstDet = s.now
 	}
-	if r.Detected.IsZero() && a.ndets >= 3 && s.now.Sub(a.dets[2]) <= 15*time.Second {
+	switch {
+	case r.Detected.IsZero() && a.ndets >= 3 && s.now.Sub(a.dets[2]) <= 15*time.Second:
 		r.Detected = s.now
 		s.event(Event{Time: s.now, Kind: EventDetected, Actor: a.id, ActorKind: a.kind, Position: a.pos, Km: a.km, Exercise: a.exercise})
+		s.confirmed(a)
+	case !r.Detected.IsZero() && a.ndets%10 == 0:
+		// The operator looks again as detections come in: what looked
+		// like animals at the edge of range may now look like people.
 		s.confirmed(a)
 	}
 }

@@ -27,6 +27,9 @@ type Counts struct {
 	// reach it in time.
 	NoUnit int `json:"no_unit"`
 	Outrun int `json:"outrun"`
+	// Scattered counts groups that slipped away from the unit that
+	// reached them (counted in Outrun too when detected).
+	Scattered int `json:"scattered"`
 }
 
 func (c *Counts) add(r *record) {
@@ -52,6 +55,9 @@ func (c *Counts) add(r *record) {
 		case !r.Detected.IsZero():
 			c.Outrun++
 		}
+		if r.Scattered {
+			c.Scattered++
+		}
 		if r.Detected.IsZero() {
 			if c.Misses == nil {
 				c.Misses = map[MissReason]int{}
@@ -67,7 +73,7 @@ func (c *Counts) add(r *record) {
 func (c Counts) Plus(o Counts) Counts {
 	out := Counts{Attempted: c.Attempted + o.Attempted, People: c.People + o.People, Crossed: c.Crossed + o.Crossed,
 		Detected: c.Detected + o.Detected, Dispatched: c.Dispatched + o.Dispatched, Intercepted: c.Intercepted + o.Intercepted,
-		Escaped: c.Escaped + o.Escaped, InProgress: c.InProgress + o.InProgress, NoUnit: c.NoUnit + o.NoUnit, Outrun: c.Outrun + o.Outrun}
+		Escaped: c.Escaped + o.Escaped, InProgress: c.InProgress + o.InProgress, NoUnit: c.NoUnit + o.NoUnit, Outrun: c.Outrun + o.Outrun, Scattered: c.Scattered + o.Scattered}
 	for _, m := range []map[MissReason]int{c.Misses, o.Misses} {
 		for k, v := range m {
 			if out.Misses == nil {

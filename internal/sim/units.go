@@ -149,7 +149,17 @@ func (s *Sim) unitsAct() {
 			}
 			e, n := delta(f.pos, x.pos)
 			r := math.Hypot(e, n)
-			if x.kind.Illegal() && r <= interceptM && x.off*s.own > 0 {
+			if x.kind.Illegal() && r <= interceptM && x.off*s.own > 0 && !x.scatterTried {
+				// A group on foot may scatter when the unit closes in.
+				x.scatterTried = true
+				p := scatterDay
+				if night {
+					p = scatterNight
+				}
+				if x.mode == borderwatch.ModeFoot && s.rMove.Float64() < p {
+					s.scatter(x, f)
+					continue
+				}
 				s.intercept(x, f)
 				continue
 			}
@@ -206,6 +216,25 @@ func (s *Sim) unitsAct() {
 			}
 		}
 	}
+}
+
+// The chance that a group on foot scatters into the dark (or the
+// wadis) when a unit reaches it, and gets away: a planning assumption.
+const (
+	scatterNight = 0.25
+	scatterDay   = 0.1
+)
+
+// scatter ends a group that slipped away from unit f: it counts as
+// escaped.
+func (s *Sim) scatter(x, f *actor) {
+	x.done = true
+	if r := x.rec; r != nil {
+		r.Escaped, r.Scattered, r.Unit = s.now, true, f.unit.cfg.ID
+	}
+	f.unit.chase = nil
+	s.event(Event{Time: s.now, Kind: EventEscaped, Actor: x.id, ActorKind: x.kind, Unit: f.unit.cfg.ID, Position: x.pos, Km: x.km,
+		Reason: "scattered", Exercise: x.exercise})
 }
 
 func (s *Sim) intercept(x, f *actor) {
