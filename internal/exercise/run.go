@@ -139,9 +139,9 @@ func Run(ctx context.Context, o Options) (*Score, error) {
 		select {
 		case <-ctx.Done():
 			stop()
-			<-done
+			err := <-done
 			score.finish()
-			return score, nil
+			return score, err
 		case err := <-done:
 			score.finish()
 			return score, err
@@ -182,9 +182,9 @@ func Run(ctx context.Context, o Options) (*Score, error) {
 		mu.Unlock()
 		if all || simNow.Sub(start) >= limit {
 			stop()
-			<-done
+			err := <-done
 			score.finish()
-			return score, nil
+			return score, err
 		}
 	}
 }

@@ -34,7 +34,6 @@ type sensor struct {
 	fa      borderwatch.LatLon
 	faLeft  int
 	faClass borderwatch.Class
-	faID    int
 }
 
 // outage is an alternating up/down renewal process.

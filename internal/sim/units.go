@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"math"
 	"time"
 
@@ -329,15 +328,6 @@ func (s *Sim) ownSide(p borderwatch.LatLon) borderwatch.LatLon {
 		return p
 	}
 	return station(s.line, km, s.own*200)
-}
-
-func (s *Sim) unitByID(id string) (*actor, error) {
-	for _, a := range s.actors {
-		if a.unit != nil && a.unit.cfg.ID == id {
-			return a, nil
-		}
-	}
-	return nil, fmt.Errorf("sim: unit %s not found", id)
 }
 
 // OwnSide is the sign of the offsets on the deployment's own side of the
