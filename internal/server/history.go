@@ -231,8 +231,9 @@ func (h *history) export(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// httpError writes a domain error as JSON with its HTTP status; internal
-// errors are logged, never shown.
+// httpError writes a domain error as JSON ({"error": {"code", "message"}},
+// the shape of every API error) with its HTTP status; an internal error's
+// detail is never shown.
 func httpError(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError
 	switch borderwatch.ErrorCodeOf(err) {
@@ -254,5 +255,6 @@ func httpError(w http.ResponseWriter, err error) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": string(borderwatch.ErrorCodeOf(err)), "message": borderwatch.ErrorMessageOf(err)})
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
+		"code": string(borderwatch.ErrorCodeOf(err)), "message": borderwatch.ErrorMessageOf(err)}})
 }
