@@ -284,7 +284,8 @@ func realismReport(w io.Writer, d *borderwatch.Deployment, seed uint64, start ti
 		return err
 	}
 	all := inf.Plus(smu)
-	fmt.Fprintf(w, "\ndetected but escaped: %d with no unit sent (none free within reach), %d outran the unit sent\n", all.NoUnit, all.Outrun)
+	fmt.Fprintf(w, "\ndetected but escaped: %d with no unit sent (none free within reach), %d outran the unit sent or scattered when it arrived (%d scattered)\n",
+		all.NoUnit, all.Outrun, all.Scattered)
 	fmt.Fprintf(w, "undetected escapes by reason:")
 	if len(all.Misses) == 0 {
 		fmt.Fprint(w, " none")
