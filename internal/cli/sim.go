@@ -160,7 +160,7 @@ func runSim(ctx context.Context, env *Env, args []string) error {
 		if *realism > 366 {
 			return fmt.Errorf("%w: --realism %d: at most 366 days", ErrUsage, *realism)
 		}
-		return realismReport(env.Stdout, d, sf.seed, t0, *realism, *asJSON)
+		return realismReport(env.Stdout, d, sf.seed, t0, time.Duration(*realism)*24*time.Hour, *asJSON)
 	case *out != "":
 		if !(*hours > 0 && *hours <= 24*366) {
 			return fmt.Errorf("%w: --hours %v: want 0 < hours <= 8784", ErrUsage, *hours)
@@ -253,12 +253,12 @@ func startSimulator(ctx context.Context, env *Env, s *sim.Sim, so simnet.Options
 
 // realismReport runs the pure core with the reference rates and the
 // simulated command responding, and prints the per-day table.
-func realismReport(w io.Writer, d *borderwatch.Deployment, seed uint64, start time.Time, days int, asJSON bool) error {
+func realismReport(w io.Writer, d *borderwatch.Deployment, seed uint64, start time.Time, span time.Duration, asJSON bool) error {
 	s, err := sim.New(sim.Options{Deployment: d, Seed: seed, Start: start, Respond: true, IgnoreFriendly: true})
 	if err != nil {
 		return err
 	}
-	for s.Now().Before(start.Add(time.Duration(days) * 24 * time.Hour)) {
+	for s.Now().Before(start.Add(span)) {
 		s.Step()
 	}
 	stats := s.Stats()

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSimOutIsDeterministic: the same seed writes the same bytes.
@@ -61,7 +62,12 @@ func TestSimUsage(t *testing.T) {
 
 func TestRealismReport(t *testing.T) {
 	out := &syncBuffer{}
-	if err := runSim(context.Background(), quietEnv(out), []string{"--realism", "1"}); err != nil {
+	d, err := loadSimDeployment("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Six hours keep the test fast (the core is slow under -race).
+	if err := realismReport(out, d, 1, time.Date(2026, 3, 1, 0, 0, 0, 0, time.FixedZone("+03", 3*3600)), 6*time.Hour, false); err != nil {
 		t.Fatal(err)
 	}
 	if s := out.String(); !strings.Contains(s, "2026-03-01") || !strings.Contains(s, "total") || !strings.Contains(s, "undetected escapes by reason") {
