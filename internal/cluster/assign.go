@@ -85,7 +85,6 @@ func Assign(sectors, nodes []string) map[string]string {
 			}
 			if len(held[j]) < quota[j] {
 				held[j] = append(held[j], i)
-				i = -1
 				break
 			}
 			// Full: keep the sectors that score this node highest.
