@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -223,8 +224,15 @@ func (c *core) alerts(evs []rules.Event, arrived time.Time) {
 	for i := range evs {
 		ev := &evs[i]
 		c.alertsOut.With(string(ev.Type)).Inc()
+		// The engine owns ev and what it points to until the next call:
+		// what goes to the writer goroutine is encoded here.
+		doc, err := json.Marshal(ev)
+		if err != nil {
+			c.s.log.Error("alert event not encodable", "alert", ev.Alert.ID, "err", err)
+			continue
+		}
 		if ev.Type == rules.EventSuppressed {
-			c.out.event(natsbus.StreamAlerts, ev.Alert.Sector, typeSuppression, ev)
+			c.out.event(natsbus.StreamAlerts, ev.Alert.Sector, typeSuppression, json.RawMessage(doc))
 			continue
 		}
 		a := ev.Alert
@@ -239,7 +247,7 @@ func (c *core) alerts(evs []rules.Event, arrived time.Time) {
 		if !arrived.IsZero() && ev.Type == rules.EventRaised {
 			c.latency.Observe(time.Since(arrived).Seconds())
 		}
-		c.out.event(natsbus.StreamAlerts, a.Sector, "alert", ev)
+		c.out.event(natsbus.StreamAlerts, a.Sector, typeAlertEvent, json.RawMessage(doc))
 	}
 }
 
