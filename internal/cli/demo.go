@@ -139,6 +139,12 @@ func runDemoSim(ctx context.Context, env *Env, s *server.Server, sf simFlags) er
 		return err
 	}
 	defer snd.Close()
+	// Units the operators dispatch move in the simulation.
+	s.OnDispatch(func(unitID string, target borderwatch.LatLon) {
+		if err := r.Dispatch(unitID, target); err != nil {
+			env.Logger.Warn("demo: simulated unit not dispatched", "unit", unitID, "err", err)
+		}
+	})
 	fmt.Fprintf(env.Stdout, "  simulator: seed %d, speed %gx, activity %gx the reference rates, patrols over CoT %s, drones over MAVLink %s, cameras over MQTT %s\n",
 		sf.seed, sf.speed, sf.activity, orNone(so.CoTAddr), orNone(so.MAVLinkAddr), orNone(so.MQTTAddr))
 	return r.Run(ctx)

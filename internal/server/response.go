@@ -30,6 +30,17 @@ type response struct {
 	mu      sync.Mutex
 	tasks   map[string]*task // by unit id
 	dronesT map[string]string
+	// onDispatch is told of every unit dispatched (OnDispatch).
+	onDispatch func(unitID string, target borderwatch.LatLon)
+}
+
+// OnDispatch registers f to be told of every unit dispatched to an
+// incident, besides the CoT task to the unit's phones: a simulator moves
+// its simulated units with it. f must not block.
+func (s *Server) OnDispatch(f func(unitID string, target borderwatch.LatLon)) {
+	s.resp.mu.Lock()
+	defer s.resp.mu.Unlock()
+	s.resp.onDispatch = f
 }
 
 // task is one dispatched unit on its way to an incident.
@@ -232,7 +243,11 @@ func (r *response) dispatch(ctx context.Context, id, unitID, droneID, actor stri
 	}
 	r.mu.Lock()
 	r.tasks[unitID] = &task{incident: id, target: inc.Position, arrival: dispatch.NewArrival(inc.Position, arrivalRadiusM)}
+	hook := r.onDispatch
 	r.mu.Unlock()
+	if hook != nil {
+		hook(unitID, inc.Position)
+	}
 	if r.s.cot != nil {
 		ev := taskEvent(inc, &u, now)
 		r.s.cot.Publish(&ev, inc.Label)
@@ -250,7 +265,7 @@ func (r *response) dispatch(ctx context.Context, id, unitID, droneID, actor stri
 		r.s.goRun("drone-goto", func() error {
 			gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			defer cancel()
-			res, err := r.s.mav.GoTo(gctx, droneID, inc.Position, droneAltM)
+			res, err := r.s.mav.GoTo(gctx, r.vehicleOf(droneID), inc.Position, droneAltM)
 			note := fmt.Sprintf("drone %s go-to %.5f,%.5f at %.0f m: %v", droneID, inc.Position.Lat, inc.Position.Lon, droneAltM, res)
 			if err != nil {
 				note = fmt.Sprintf("drone %s go-to failed: %v", droneID, err)
@@ -265,6 +280,17 @@ func (r *response) dispatch(ctx context.Context, id, unitID, droneID, actor stri
 		})
 	}
 	return inc, nil
+}
+
+// vehicleOf returns the MAVLink vehicle id of a drone named by its unit
+// id (the name operators see), or the name itself.
+func (r *response) vehicleOf(unitID string) string {
+	for _, d := range r.s.mav.Drones() {
+		if d.UnitID == unitID {
+			return d.ID
+		}
+	}
+	return unitID
 }
 
 // droneAltM is the height above home a tasked drone loiters at.

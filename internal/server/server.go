@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -427,6 +428,17 @@ func (s *Server) pollDrones(ctx context.Context) {
 			_ = s.live.PutDrones(out...)
 		}
 	}
+}
+
+// droneUnit names a MAVLink vehicle after the deployment drone whose
+// position in the list matches its system id (system id n is the n-th
+// drone, as drones are numbered when they are set up); other vehicles keep
+// their channel name.
+func (s *Server) droneUnit(sys uint8, remote netip.AddrPort) string {
+	if i := int(sys) - 1; i >= 0 && i < len(s.dep.Drones) {
+		return s.dep.Drones[i].ID
+	}
+	return fmt.Sprintf("mav:%d@%s", sys, remote)
 }
 
 func (s *Server) droneAgency(id string) borderwatch.Agency {
