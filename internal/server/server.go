@@ -350,7 +350,8 @@ func (s *Server) startMAVLink(ctx context.Context) error {
 		owner = s.agencyLabel(s.dep.Drones[0].Agency)
 	}
 	srv, err := mavlink.New(mavlink.Options{
-		Addr: s.opts.MAVLinkAddr,
+		Addr:   s.opts.MAVLinkAddr,
+		UnitID: s.droneUnit,
 		Handler: func(ctx context.Context, obs []borderwatch.Observation) error {
 			return s.pipe.Handle(ctx, "mavlink", obs)
 		},
