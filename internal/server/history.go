@@ -231,30 +231,13 @@ func (h *history) export(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// httpError writes a domain error as JSON ({"error": {"code", "message"}},
-// the shape of every API error) with its HTTP status; an internal error's
-// detail is never shown.
+// httpError writes a domain error as the API's JSON error with its HTTP
+// status (errStatus, shared with the guard); an internal error's detail is
+// never shown, and a cancelled request gets nothing.
 func httpError(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
-	switch borderwatch.ErrorCodeOf(err) {
-	case borderwatch.EINVALID:
-		status = http.StatusBadRequest
-	case borderwatch.ENOTFOUND:
-		status = http.StatusNotFound
-	case borderwatch.EUNAUTHORIZED:
-		status = http.StatusUnauthorized
-	case borderwatch.EFORBIDDEN:
-		status = http.StatusForbidden
-	case borderwatch.ECONFLICT:
-		status = http.StatusConflict
-	case borderwatch.EUNAVAILABLE:
-		status = http.StatusServiceUnavailable
-	}
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
-		"code": string(borderwatch.ErrorCodeOf(err)), "message": borderwatch.ErrorMessageOf(err)}})
+	st, code, msg := errStatus(err)
+	writeError(w, st, code, msg)
 }
