@@ -391,21 +391,40 @@ func (m *Membership) open(ctx context.Context) (nodes, leases jetstream.KeyValue
 }
 
 func (m *Membership) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	for attempt := 0; ; attempt++ {
-		kv, err := m.js.KeyValue(ctx, cfg.Bucket)
+	// A JetStream cluster that is still electing its leaders (or several
+	// nodes creating the bucket at once) answers slowly: retry for a while.
+	deadline := m.opts.Now().Add(bucketPatience)
+	for {
+		kv, err := m.openBucket(ctx, cfg)
 		if err == nil {
 			return kv, nil
 		}
-		if !errors.Is(err, jetstream.ErrBucketNotFound) {
-			return nil, fmt.Errorf("cluster: bucket %s: %w", cfg.Bucket, err)
+		if ctx.Err() != nil || m.opts.Now().After(deadline) {
+			return nil, err
 		}
-		kv, err = m.js.CreateKeyValue(ctx, cfg)
-		if err == nil {
-			return kv, nil
-		}
-		// Another node created it first: open theirs.
-		if attempt > 0 || !errors.Is(err, jetstream.ErrBucketExists) && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			return nil, fmt.Errorf("cluster: create bucket %s (replicas %d): %w", cfg.Bucket, cfg.Replicas, err)
+		m.log.Warn("bucket not ready; retrying", "bucket", cfg.Bucket, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// bucketPatience bounds the retries of opening a bucket.
+const bucketPatience = 60 * time.Second
+
+func (m *Membership) openBucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := m.js.KeyValue(ctx, cfg.Bucket)
+	if err == nil {
+		return kv, nil
+	}
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("cluster: bucket %s: %w", cfg.Bucket, err)
+	}
+	kv, err = m.js.CreateKeyValue(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: create bucket %s (replicas %d): %w", cfg.Bucket, cfg.Replicas, err)
+	}
+	return kv, nil
 }

@@ -151,17 +151,18 @@ func TestFencedCommit(t *testing.T) {
 	if !errors.Is(err, cluster.ErrFenced) {
 		t.Fatalf("commit after takeover: %v, want ErrFenced", err)
 	}
-	waitFor(t, l, 10*time.Second, "a takes the sector back from the dead intruder", func() bool {
-		return a.m.Owned()["only"] == epoch+2
-	})
-	l.mu.Lock()
 	var back event
-	for _, ev := range l.events {
-		if ev.kind == "acquire" && ev.epoch == epoch+2 {
-			back = ev
+	waitFor(t, l, 10*time.Second, "a takes the sector back from the dead intruder", func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, ev := range l.events {
+			if ev.kind == "acquire" && ev.epoch == epoch+2 {
+				back = ev
+				return true
+			}
 		}
-	}
-	l.mu.Unlock()
+		return false
+	})
 	if back.fromSeq != cur.Seq+11 {
 		t.Errorf("resumed at seq %d, want %d (after the intruder's commit)", back.fromSeq, cur.Seq+11)
 	}

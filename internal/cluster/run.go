@@ -40,6 +40,8 @@ type runner struct {
 	hbWG   sync.WaitGroup
 
 	records map[string]record // by sector, newest revision seen
+	// syncedAt is when the nodes snapshot last completed.
+	syncedAt time.Time
 
 	liveKey string
 	assign  map[string]string
@@ -82,12 +84,34 @@ func (r *runner) alive(n string) bool {
 	return r.lastSelf.Sub(seen) <= r.ttl()
 }
 
+// presumedAlive is alive, except that an owner this node has never heard
+// of counts as alive for the first LeaseTTL after the watch synced: its
+// heartbeat may be just behind the snapshot.
+func (r *runner) presumedAlive(n string) bool {
+	if r.alive(n) {
+		return true
+	}
+	_, known := r.lastSeen[n]
+	return !known && r.now().Sub(r.syncedAt) <= r.ttl()
+}
+
 func (r *runner) run(ctx context.Context) error {
 	r.warned = map[string]string{}
 	// The first heartbeat is written before the watch starts, so the
 	// snapshot already shows this incarnation.
-	if err := r.beat(ctx); err != nil {
-		return fmt.Errorf("cluster: node %s: first heartbeat: %w", r.self(), err)
+	// A bucket just created may still be electing its leader: retry.
+	for deadline := r.now().Add(bucketPatience); ; {
+		err := r.beat(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil || r.now().After(deadline) {
+			return fmt.Errorf("cluster: node %s: first heartbeat: %w", r.self(), err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(r.ttl() / 4):
+		}
 	}
 	hbCtx, stopHB := context.WithCancel(context.WithoutCancel(ctx))
 	r.hbWG.Add(1)
@@ -291,6 +315,7 @@ func (r *runner) nodeEntry(e jetstream.KeyValueEntry) {
 		}
 		clear(r.initial)
 		r.nodesSynced = true
+		r.syncedAt = now
 		if r.beats[r.self()].Incarnation == r.m.inc {
 			r.lastSelf = now
 		}
@@ -449,7 +474,7 @@ func (r *runner) reconcileSector(ctx context.Context, s string) {
 	if target != r.self() {
 		return
 	}
-	if rec.present && rec.l.Owner != "" && r.alive(rec.l.Owner) {
+	if rec.present && rec.l.Owner != "" && r.presumedAlive(rec.l.Owner) {
 		return // its owner hands it over when it sees the same assignment
 	}
 	r.acquire(ctx, s, rec)
@@ -498,6 +523,7 @@ func (r *runner) drop(s, reason string) {
 	r.m.mu.Unlock()
 	r.m.m.owned.Set(float64(n))
 	r.m.m.released.With(reason).Inc()
+	r.m.log.Info("sector released", "sector", s, "reason", reason)
 	r.onRelease(s)
 }
 
@@ -523,7 +549,9 @@ func (r *runner) handOver(ctx context.Context, s string) {
 // sequence), re-reading once if a late Commit of ours moved the revision.
 func (r *runner) free(ctx context.Context, s string, l lease, rev uint64) {
 	for attempt := 0; attempt < 2; attempt++ {
-		cctx, cancel := context.WithTimeout(ctx, r.ttl()/2)
+		// Short: this blocks the loop, and a failure is retried at the
+		// next reconciliation (the record still names this node).
+		cctx, cancel := context.WithTimeout(ctx, r.ttl()/4)
 		nrev, err := r.leases.Update(cctx, r.m.keyOf[s], encodeLease(lease{Epoch: l.Epoch, Seq: l.Seq}), rev)
 		cancel()
 		if err == nil {
