@@ -22,6 +22,7 @@ func TestLayering(t *testing.T) {
 		"./internal/layout",
 		"./internal/live",
 		"./internal/replay",
+		"./internal/lsa",
 		"./internal/export",
 		"./internal/ingest",
 		"./internal/sim",

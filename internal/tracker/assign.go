@@ -1,6 +1,10 @@
 package tracker
 
-import "math"
+import (
+	"math"
+
+	"github.com/borderwatch/borderwatch/internal/lsa"
+)
 
 // cluster is a connected set of tracks and detections linked by gated
 // pairs; clusters are associated independently.
@@ -113,7 +117,7 @@ func (c *clusterer) build(nt, nd int, pairs []pair, pstart []int32) {
 type scratch struct {
 	cost   []float64
 	cols   map[int32]int32
-	lsa    hungarian
+	lsa    lsa.Solver
 	mu, nu []float64
 	s      []float64
 	t      []float64
@@ -203,7 +207,7 @@ func (e *Engine) gnnRows(rows, cdets []int32, dets []Detection, sc *scratch) {
 			}
 		}
 	}
-	assign := sc.lsa.solve(sc.cost, n, w)
+	assign := sc.lsa.Solve(sc.cost, n, w)
 	for r, ti := range c.tracks {
 		col := assign[r]
 		if col >= m {
@@ -465,80 +469,4 @@ func (e *Engine) hwOf(ti, dj int32) float64 {
 		}
 	}
 	return 0
-}
-
-// hungarian solves the rectangular linear sum assignment problem (n rows
-// <= m columns, row-major costs) by shortest augmenting paths with
-// potentials, O(n^2 m).
-type hungarian struct {
-	u, v, minv []float64
-	p, way     []int
-	used       []bool
-	out        []int
-}
-
-func (l *hungarian) solve(a []float64, n, m int) []int {
-	l.u = grow(l.u, n+1)
-	l.v = grow(l.v, m+1)
-	l.minv = grow(l.minv, m+1)
-	l.p = grow(l.p, m+1)
-	l.way = grow(l.way, m+1)
-	l.used = grow(l.used, m+1)
-	clear(l.u)
-	clear(l.v)
-	clear(l.p)
-	clear(l.way)
-	for i := 1; i <= n; i++ {
-		l.p[0] = i
-		j0 := 0
-		for j := range l.minv {
-			l.minv[j] = math.Inf(1)
-			l.used[j] = false
-		}
-		for {
-			l.used[j0] = true
-			i0 := l.p[j0]
-			delta := math.Inf(1)
-			j1 := 0
-			row := a[(i0-1)*m : i0*m]
-			for j := 1; j <= m; j++ {
-				if l.used[j] {
-					continue
-				}
-				cur := row[j-1] - l.u[i0] - l.v[j]
-				if cur < l.minv[j] {
-					l.minv[j] = cur
-					l.way[j] = j0
-				}
-				if l.minv[j] < delta {
-					delta = l.minv[j]
-					j1 = j
-				}
-			}
-			for j := 0; j <= m; j++ {
-				if l.used[j] {
-					l.u[l.p[j]] += delta
-					l.v[j] -= delta
-				} else {
-					l.minv[j] -= delta
-				}
-			}
-			j0 = j1
-			if l.p[j0] == 0 {
-				break
-			}
-		}
-		for j0 != 0 {
-			j1 := l.way[j0]
-			l.p[j0] = l.p[j1]
-			j0 = j1
-		}
-	}
-	l.out = grow(l.out, n)
-	for j := 1; j <= m; j++ {
-		if l.p[j] != 0 {
-			l.out[l.p[j]-1] = j - 1
-		}
-	}
-	return l.out
 }
