@@ -22,6 +22,7 @@ import (
 	"github.com/borderwatch/borderwatch/internal/geo"
 	"github.com/borderwatch/borderwatch/internal/live"
 	"github.com/borderwatch/borderwatch/internal/server"
+	"github.com/borderwatch/borderwatch/internal/servertest"
 	"github.com/borderwatch/borderwatch/internal/web/webtest"
 )
 
@@ -29,28 +30,7 @@ import (
 // temporary data directory and the embedded reference deployment.
 func startServer(t *testing.T) *server.Server {
 	t.Helper()
-	o := server.Defaults()
-	o.DataDir = t.TempDir()
-	for _, a := range []*string{&o.HTTPAddr, &o.CoTTCPAddr, &o.CoTUDPAddr, &o.MAVLinkAddr, &o.MQTTAddr} {
-		*a = "127.0.0.1:0"
-	}
-	o.CoTTLSAddr = ""
-	s, err := server.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	<-s.Ready()
-	return s
+	return servertest.Start(t, nil)
 }
 
 // newOperator has the bootstrap administrator create a commander account

@@ -15,43 +15,21 @@ import (
 
 	"github.com/borderwatch/borderwatch/internal/live"
 	"github.com/borderwatch/borderwatch/internal/server"
+	"github.com/borderwatch/borderwatch/internal/servertest"
 )
 
 // startServer starts borderwatch in-process with only its MQTT listener
 // (the embedded nats-server broker) and HTTP off.
 func startServer(t *testing.T) *server.Server {
 	t.Helper()
-	o := server.Defaults()
-	o.DataDir = t.TempDir()
-	o.HTTPAddr, o.CoTTCPAddr, o.CoTUDPAddr, o.CoTTLSAddr, o.MAVLinkAddr = "", "", "", "", ""
-	o.MQTTAddr = "127.0.0.1:0"
-	s, err := server.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
+	return servertest.Start(t, func(o *server.Options) {
+		o.HTTPAddr, o.CoTTCPAddr, o.CoTUDPAddr, o.MAVLinkAddr = "", "", "", ""
 	})
-	<-s.Ready()
-	return s
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	servertest.WaitFor(t, what, d, cond)
 }
 
 func TestEmbeddedBroker(t *testing.T) {

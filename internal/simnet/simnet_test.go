@@ -12,6 +12,7 @@ import (
 	"github.com/borderwatch/borderwatch/internal/live"
 	"github.com/borderwatch/borderwatch/internal/mavlink"
 	"github.com/borderwatch/borderwatch/internal/server"
+	"github.com/borderwatch/borderwatch/internal/servertest"
 	"github.com/borderwatch/borderwatch/internal/sim"
 )
 
@@ -19,39 +20,12 @@ import (
 // temporary data directory and the embedded reference deployment.
 func startServer(t *testing.T) *server.Server {
 	t.Helper()
-	o := server.Defaults()
-	o.DataDir = t.TempDir()
-	for _, a := range []*string{&o.HTTPAddr, &o.CoTTCPAddr, &o.CoTUDPAddr, &o.MAVLinkAddr, &o.MQTTAddr} {
-		*a = "127.0.0.1:0"
-	}
-	o.CoTTLSAddr = ""
-	s, err := server.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	<-s.Ready()
-	return s
+	return servertest.Start(t, nil)
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	servertest.WaitFor(t, what, d, cond)
 }
 
 // runAgainst starts a busy simulation sending to srv and returns the
