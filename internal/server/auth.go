@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 
 	"github.com/borderwatch/borderwatch"
 	"github.com/borderwatch/borderwatch/internal/audit"
+	"github.com/borderwatch/borderwatch/internal/natsbus"
 	"github.com/borderwatch/borderwatch/internal/policy"
+	"github.com/borderwatch/borderwatch/internal/rules"
 	"github.com/borderwatch/borderwatch/internal/web"
 )
 
@@ -84,6 +87,10 @@ func (sec *security) alertAction(ctx context.Context, wp web.Principal, id strin
 		e.Outcome, e.Detail = audit.OutcomeFailed, err.Error()
 		sec.record(e)
 		return fmt.Errorf("alert %s: %w", id, err)
+	}
+	// The decision goes into the log, so the store (and a replay) has it.
+	if doc, err := json.Marshal(rules.Event{Type: rules.EventUpdated, Time: sec.s.opts.Now(), Alert: a}); err == nil {
+		sec.s.out.event(natsbus.StreamAlerts, a.Sector, typeAlertEvent, json.RawMessage(doc))
 	}
 	sec.record(e)
 	return nil

@@ -721,6 +721,11 @@ func TestSessionCSRFAndAlertAudit(t *testing.T) {
 	if _, ok := s.live.Alert("a-ibgdefault-ninewa-baaj"); ok {
 		t.Fatal("dismissed alert still in the live picture")
 	}
+	// The decision is in the log, and so in the store.
+	waitFor(t, "the dismissal in the store", 10*time.Second, func() bool {
+		r, err := s.Store().Record(context.Background(), "alert", "a-ibgdefault-ninewa-baaj")
+		return err == nil && strings.Contains(string(r.Doc), `"state":"dismissed"`)
+	})
 	if code, _ := b.do("POST", "/api/v1/alerts/a-ibgdefault-anbar-qaim/dismiss", nil); code != http.StatusForbidden {
 		t.Fatalf("dismiss outside the sector = %d", code)
 	}
