@@ -145,6 +145,31 @@ func (r *rig) drained(ctx context.Context) bool {
 	return true
 }
 
+// lag describes the sectors whose committed sequence is behind the log.
+func (r *rig) lag(ctx context.Context) string {
+	kv, err := r.js.KeyValue(ctx, cluster.DefaultBucket+"-leases")
+	if err != nil {
+		return err.Error()
+	}
+	st, err := r.js.Stream(ctx, string(natsbus.StreamObservations))
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, s := range r.sectors {
+		m, err := st.GetLastMsgForSubject(ctx, natsbus.StreamObservations.Subject(s))
+		e, kerr := kv.Get(ctx, s)
+		if err != nil || kerr != nil {
+			fmt.Fprintf(&b, "%s: %v %v; ", s, err, kerr)
+			continue
+		}
+		if c := r.committedSeq(ctx, kv, s); c != m.Sequence {
+			fmt.Fprintf(&b, "%s: lease %s, last %d; ", s, e.Value(), m.Sequence)
+		}
+	}
+	return b.String()
+}
+
 type logged struct {
 	sector string
 	ids    []string
@@ -261,7 +286,13 @@ func (r *rig) verify() (batches, uncommitted int) {
 			case n == 0:
 				t.Errorf("sector %s seq %d: never processed", s, seq)
 			case n > 1:
-				t.Errorf("sector %s seq %d: processed %d times", s, seq, n)
+				var by []string
+				for _, o := range outs[s] {
+					if o.seq == seq {
+						by = append(by, fmt.Sprintf("%s@%d", o.node, o.epoch))
+					}
+				}
+				t.Errorf("sector %s seq %d: processed %d times: %v (acquisitions %v)", s, seq, n, by, acqs[s])
 			}
 		}
 	}
@@ -326,6 +357,13 @@ func TestFailover(t *testing.T) {
 
 	stopFeed()
 	<-fed
+	defer func() {
+		if t.Failed() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			t.Logf("lag at the end: %s", r.lag(ctx))
+		}
+	}()
 	waitNodes(t, 60*time.Second, "every logged batch committed", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -144,13 +144,19 @@ func consume(ctx context.Context, bus *natsbus.Log, m *cluster.Membership, log *
 		msg.Header.Set("Bw-Epoch", strconv.FormatUint(epoch, 10))
 		return msg
 	}
-	publish := func(msg *nats.Msg) error {
-		for ctx.Err() == nil {
+	// A publish that timed out may still have been stored: retries carry
+	// the same message id (one per attempt: node, epoch, what).
+	publish := func(msg *nats.Msg, id string) error {
+		for attempt := 0; ctx.Err() == nil; attempt++ {
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_, err := js.PublishMsg(pctx, msg, jetstream.WithExpectStream(resultsStream))
+			_, err := js.PublishMsg(pctx, msg, jetstream.WithExpectStream(resultsStream),
+				jetstream.WithMsgID(fmt.Sprintf("%s/%s/%d/%s", node, sector, epoch, id)))
 			cancel()
 			if err == nil {
 				return nil
+			}
+			if attempt%20 == 0 {
+				log.Warn("result not stored; retrying", "sector", sector, "id", id, "attempt", attempt, "err", err)
 			}
 			select {
 			case <-ctx.Done():
@@ -161,7 +167,7 @@ func consume(ctx context.Context, bus *natsbus.Log, m *cluster.Membership, log *
 	}
 	acq := hdr(acqPrefix)
 	acq.Header.Set("Bw-From", strconv.FormatUint(fromSeq, 10))
-	if publish(acq) != nil {
+	if publish(acq, "acquire") != nil {
 		return
 	}
 	next := fromSeq
@@ -195,6 +201,12 @@ func consume(ctx context.Context, bus *natsbus.Log, m *cluster.Membership, log *
 		}()
 		err := bus.ReadObservations(rctx, natsbus.ReadOptions{Sectors: []string{sector}, StartSeq: next, Follow: true},
 			func(msg natsbus.Msg, obs []borderwatch.Observation) error {
+				if msg.Seq < next {
+					// Redelivered: an R1 memory consumer recreated when its
+					// NATS server restarted starts over from its start
+					// sequence. Already processed and committed: skip.
+					return nil
+				}
 				ids := make([]string, len(obs))
 				for i := range obs {
 					ids[i] = obs[i].ID
@@ -202,13 +214,16 @@ func consume(ctx context.Context, bus *natsbus.Log, m *cluster.Membership, log *
 				out := hdr(outPrefix)
 				out.Header.Set("Bw-Seq", strconv.FormatUint(msg.Seq, 10))
 				out.Data = []byte(strings.Join(ids, "\n"))
-				if err := publish(out); err != nil {
+				if err := publish(out, strconv.FormatUint(msg.Seq, 10)); err != nil {
 					return err
 				}
-				for {
+				for attempt := 0; ; attempt++ {
 					err := m.Commit(ctx, sector, epoch, msg.Seq)
 					if err == nil {
 						break
+					}
+					if attempt%20 == 0 {
+						log.Warn("commit failed; retrying", "sector", sector, "seq", msg.Seq, "attempt", attempt, "err", err)
 					}
 					if errors.Is(err, cluster.ErrFenced) {
 						return errFenced
@@ -309,7 +324,7 @@ func startNode(t testing.TB, id string, urls, sectors []string, ttl time.Duratio
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
-			t.Logf("node %s stderr (tail):\n%s", id, tail(p.stderr.String(), 4000))
+			t.Logf("node %s stderr (tail):\n%s", id, tail(p.stderr.String(), 30000))
 		}
 	})
 	return p
