@@ -60,7 +60,8 @@ type Options struct {
 	Replicas int
 	// LeaseTTL is how long a silent node keeps its sectors; default 5 s.
 	// Heartbeats go every LeaseTTL/4. Takeover after a crash takes between
-	// 3/4 and 5/4 of LeaseTTL. Every node must use the same value.
+	// 3/4 and about 4/3 of LeaseTTL (≤ 7 s by default). Every node must use
+	// the same value.
 	LeaseTTL time.Duration
 	Logger   *slog.Logger
 	Metrics  *metrics.Registry
@@ -341,8 +342,11 @@ func (m *Membership) commitFailed(sector string, epoch, seq uint64, err error) e
 // unhealthy, shutting down); onRelease must return only once the sector's
 // processing has stopped and no Commit for it is in flight, and may be
 // called for a sector whose processing already stopped on ErrFenced. Both
-// run on Run's goroutine, one at a time: onAcquire must not block (start
-// the sector's consumer and return). Run returns nil after ctx ends, or an
+// run on Run's goroutine, one at a time, so both must be quick: onAcquire
+// starts the sector's consumer and returns; onRelease cancels it (which
+// aborts an in-flight Commit) and waits for the batch in hand only, not
+// for the reader's teardown. A batch whose Commit was aborted is processed
+// again by the next owner. Run returns nil after ctx ends, or an
 // error when the buckets cannot be opened or another live process uses
 // the same node ID.
 func (m *Membership) Run(ctx context.Context, onAcquire func(sector string, fromSeq, epoch uint64), onRelease func(sector string)) error {

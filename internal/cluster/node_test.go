@@ -99,31 +99,28 @@ func nodeMain() int {
 		fmt.Printf(f+"\n", a...)
 		outMu.Unlock()
 	}
-	type running struct {
-		cancel context.CancelFunc
-		done   chan struct{}
-	}
-	consumers := map[string]*running{}
+	consumers := map[string]*sectorWork{}
 	say("started")
+	var wg sync.WaitGroup // the consumers, stopped or still tearing down
 	err = m.Run(ctx,
 		func(sector string, fromSeq, epoch uint64) {
 			say("acquire %s %d %d", sector, epoch, fromSeq)
-			cctx, cancel := context.WithCancel(context.Background())
-			r := &running{cancel: cancel, done: make(chan struct{})}
-			consumers[sector] = r
+			w := newSectorWork()
+			consumers[sector] = w
+			wg.Add(1)
 			go func() {
-				defer close(r.done)
-				consume(cctx, bus, m, logger, id, sector, fromSeq, epoch)
+				defer wg.Done()
+				consume(w, bus, m, logger, id, sector, fromSeq, epoch)
 			}()
 		},
 		func(sector string) {
-			if r := consumers[sector]; r != nil {
-				r.cancel()
-				<-r.done
+			if w := consumers[sector]; w != nil {
+				w.stop()
 				delete(consumers, sector)
 			}
 			say("release %s", sector)
 		})
+	wg.Wait()
 	if err != nil {
 		logger.Error("run", "err", err)
 		return 1
@@ -133,10 +130,44 @@ func nodeMain() int {
 
 var errFenced = errors.New("fenced")
 
-// consume processes one sector from fromSeq until ctx ends or the lease
-// is lost. Processing a batch = writing its observation IDs to the results
-// stream, then committing its sequence.
-func consume(ctx context.Context, bus *natsbus.Log, m *cluster.Membership, log *slog.Logger, node, sector string, fromSeq, epoch uint64) {
+// sectorWork is one sector's processing. stop returns as soon as no batch
+// is being processed and none will be: it does not wait for the reader's
+// teardown (natsbus.Read deletes its consumer on return, which takes
+// seconds while a NATS server is down), so releasing a sector is quick.
+type sectorWork struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex // held while a batch is processed
+	done   bool
+}
+
+func newSectorWork() *sectorWork {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &sectorWork{ctx: ctx, cancel: cancel}
+}
+
+func (w *sectorWork) stop() {
+	w.cancel() // aborts an in-flight publish or Commit
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
+}
+
+// batch runs f unless the work was stopped; false means stopped.
+func (w *sectorWork) batch(f func() error) (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return false, nil
+	}
+	return true, f()
+}
+
+// consume processes one sector from fromSeq until its work is stopped or
+// the lease is lost. Processing a batch = writing its observation IDs to
+// the results stream, then committing its sequence.
+func consume(w *sectorWork, bus *natsbus.Log, m *cluster.Membership, log *slog.Logger, node, sector string, fromSeq, epoch uint64) {
+	ctx := w.ctx
 	js := bus.JetStream()
 	hdr := func(subject string) *nats.Msg {
 		msg := nats.NewMsg(subject + sector)
@@ -172,6 +203,46 @@ func consume(ctx context.Context, bus *natsbus.Log, m *cluster.Membership, log *
 	}
 	next := fromSeq
 	var progress atomic.Int64 // UnixNano of the last processed batch or read start
+
+	process := func(msg natsbus.Msg, obs []borderwatch.Observation) error {
+		if msg.Seq < next {
+			// Redelivered: an R1 memory consumer recreated when its NATS
+			// server restarted starts over from its start sequence.
+			// Already processed and committed: skip.
+			return nil
+		}
+		ids := make([]string, len(obs))
+		for i := range obs {
+			ids[i] = obs[i].ID
+		}
+		out := hdr(outPrefix)
+		out.Header.Set("Bw-Seq", strconv.FormatUint(msg.Seq, 10))
+		out.Data = []byte(strings.Join(ids, "\n"))
+		if err := publish(out, strconv.FormatUint(msg.Seq, 10)); err != nil {
+			return err
+		}
+		for attempt := 0; ; attempt++ {
+			err := m.Commit(ctx, sector, epoch, msg.Seq)
+			if err == nil {
+				break
+			}
+			if errors.Is(err, cluster.ErrFenced) {
+				return errFenced
+			}
+			if attempt%20 == 0 {
+				log.Warn("commit failed; retrying", "sector", sector, "seq", msg.Seq, "attempt", attempt, "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		next = msg.Seq + 1
+		progress.Store(time.Now().UnixNano())
+		return nil
+	}
+
 	for ctx.Err() == nil {
 		rctx, stopRead := context.WithCancel(ctx)
 		progress.Store(time.Now().UnixNano())
@@ -201,45 +272,11 @@ func consume(ctx context.Context, bus *natsbus.Log, m *cluster.Membership, log *
 		}()
 		err := bus.ReadObservations(rctx, natsbus.ReadOptions{Sectors: []string{sector}, StartSeq: next, Follow: true},
 			func(msg natsbus.Msg, obs []borderwatch.Observation) error {
-				if msg.Seq < next {
-					// Redelivered: an R1 memory consumer recreated when its
-					// NATS server restarted starts over from its start
-					// sequence. Already processed and committed: skip.
-					return nil
+				ok, err := w.batch(func() error { return process(msg, obs) })
+				if !ok {
+					return context.Canceled
 				}
-				ids := make([]string, len(obs))
-				for i := range obs {
-					ids[i] = obs[i].ID
-				}
-				out := hdr(outPrefix)
-				out.Header.Set("Bw-Seq", strconv.FormatUint(msg.Seq, 10))
-				out.Data = []byte(strings.Join(ids, "\n"))
-				if err := publish(out, strconv.FormatUint(msg.Seq, 10)); err != nil {
-					return err
-				}
-				for attempt := 0; ; attempt++ {
-					err := m.Commit(ctx, sector, epoch, msg.Seq)
-					if err == nil {
-						break
-					}
-					if attempt%20 == 0 {
-						log.Warn("commit failed; retrying", "sector", sector, "seq", msg.Seq, "attempt", attempt, "err", err)
-					}
-					if errors.Is(err, cluster.ErrFenced) {
-						return errFenced
-					}
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					select {
-					case <-ctx.Done():
-						return ctx.Err()
-					case <-time.After(100 * time.Millisecond):
-					}
-				}
-				next = msg.Seq + 1
-				progress.Store(time.Now().UnixNano())
-				return nil
+				return err
 			})
 		stopRead()
 		<-watchdog

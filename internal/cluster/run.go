@@ -35,6 +35,7 @@ type runner struct {
 	watchReady                chan watchPair
 	watchWG                   sync.WaitGroup
 	gen                       uint64
+	watchStarted              time.Time
 
 	stopHB context.CancelFunc
 	hbWG   sync.WaitGroup
@@ -171,6 +172,13 @@ func (r *runner) run(ctx context.Context) error {
 				r.startWatch(ctx)
 				continue
 			}
+			if !r.synced() && r.now().Sub(r.watchStarted) > max(2*r.ttl(), watchPatience) {
+				// The snapshot never came (its consumer may sit on a dead
+				// server): start again.
+				r.m.log.Warn("watch not synced; restarting it", "since", r.watchStarted)
+				r.startWatch(ctx)
+				continue
+			}
 			full = true
 		}
 		if r.fatal != nil {
@@ -257,6 +265,7 @@ func (r *runner) startWatch(ctx context.Context) {
 	}
 	r.gen++
 	gen := r.gen
+	r.watchStarted = r.now()
 	wctx, cancel := context.WithCancel(ctx)
 	r.cancelWatch = cancel
 	r.nodeW, r.leaseW = closedWatcher{}, closedWatcher{}
@@ -266,18 +275,28 @@ func (r *runner) startWatch(ctx context.Context) {
 	go func() {
 		defer r.watchWG.Done()
 		for {
-			nw, err := r.nodes.WatchAll(wctx)
+			// The context is the watches' lifetime, so it cannot carry a
+			// deadline; a timer bounds their creation instead.
+			actx, cancelAttempt := context.WithCancel(wctx)
+			timer := time.AfterFunc(watchPatience, cancelAttempt)
+			nw, err := r.nodes.WatchAll(actx)
 			if err == nil {
 				var lw jetstream.KeyWatcher
-				if lw, err = r.leases.WatchAll(wctx); err == nil {
-					select {
-					case r.watchReady <- watchPair{gen: gen, nodes: nw, leases: lw}:
-					case <-wctx.Done():
+				if lw, err = r.leases.WatchAll(actx); err == nil {
+					if timer.Stop() {
+						select {
+						case r.watchReady <- watchPair{gen: gen, nodes: nw, leases: lw}:
+						case <-wctx.Done():
+						}
+						return
 					}
-					return
+					_ = lw.Stop()
+					err = fmt.Errorf("watches not created within %v", watchPatience)
 				}
 				_ = nw.Stop()
 			}
+			timer.Stop()
+			cancelAttempt()
 			if wctx.Err() != nil {
 				return
 			}
@@ -290,6 +309,9 @@ func (r *runner) startWatch(ctx context.Context) {
 		}
 	}()
 }
+
+// watchPatience is the least time a watch gets to deliver its snapshot.
+const watchPatience = 10 * time.Second
 
 type watchPair struct {
 	gen           uint64
