@@ -83,11 +83,71 @@ func TestSoak(t *testing.T) {
 	t.Logf("FIGURES failover over %d SIGKILLs (LeaseTTL %v): median %v, max %v; rejoin after restart: median %v, max %v; %d batches exactly once, %d uncommitted attempts",
 		kills, ttl, med, hi, rmed, rhi, batches, uncommitted)
 
-	// Throughput: a backlog of big batches, drained by the three nodes.
-	const perSector, obsPerBatch = 40, 500
+}
+
+// TestThroughput (opt-in: BORDERWATCH_CLUSTER_THROUGHPUT=<batches per
+// sector>) logs a backlog
+// of big batches first, then starts one node, and later three nodes on a
+// second backlog, and reports how fast they process it: read the batch,
+// write its outputs (here: its observation IDs) to a replicated stream,
+// commit. It writes the throughput figures of docs/performance/cluster.md.
+func TestThroughput(t *testing.T) {
+	perSector, _ := strconv.Atoi(os.Getenv("BORDERWATCH_CLUSTER_THROUGHPUT"))
+	if perSector <= 0 {
+		t.Skip("set BORDERWATCH_CLUSTER_THROUGHPUT=<batches per sector> to measure processing throughput")
+	}
+	r := newRig(t, 12)
+	urls := r.nats.URLs()
+	for _, tc := range []struct {
+		prefix string
+		nodes  int
+	}{{"one", 1}, {"three", 3}} {
+		t.Run(fmt.Sprintf("%d node(s)", tc.nodes), func(t *testing.T) {
+			r.sectors = nil
+			for i := 1; i <= 12; i++ {
+				r.sectors = append(r.sectors, fmt.Sprintf("%s%02d", tc.prefix, i))
+			}
+			const obsPerBatch = 500
+			start := time.Now()
+			appendBacklog(t, r, perSector, obsPerBatch)
+			appended := time.Since(start)
+			var nodes []*nodeProc
+			begin := time.Now()
+			for i := 1; i <= tc.nodes; i++ {
+				nodes = append(nodes, startNode(t, fmt.Sprintf("%s-%d", tc.prefix, i), urls, r.sectors, cluster.DefaultLeaseTTL, 3))
+			}
+			waitNodes(t, 300*time.Second, "backlog drained", func() bool {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				return r.drained(ctx)
+			}, nodes...)
+			// From the first acquisition: process start-up (connecting,
+			// creating the log's streams) is not processing.
+			first := time.Now()
+			for _, n := range nodes {
+				for _, at := range n.acquiredAfter(begin) {
+					if at.Before(first) {
+						first = at
+					}
+				}
+			}
+			took := time.Since(first)
+			t.Logf("start-up until the first acquisition: %v", first.Sub(begin).Round(time.Millisecond))
+			total := len(r.sectors) * perSector
+			t.Logf("FIGURES %d node(s): %d batches of %d observations (logged in %v) processed in %v: %.0f batches/s, %.0f observations/s per node",
+				tc.nodes, total, obsPerBatch, appended.Round(time.Millisecond), took.Round(time.Millisecond),
+				float64(total)/took.Seconds()/float64(tc.nodes), float64(total*obsPerBatch)/took.Seconds()/float64(tc.nodes))
+			for _, n := range nodes {
+				n.stop()
+			}
+		})
+	}
+}
+
+func appendBacklog(t *testing.T, r *rig, perSector, obsPerBatch int) {
+	t.Helper()
 	var wg sync.WaitGroup
 	t0 := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	start := time.Now()
 	for _, s := range r.sectors {
 		wg.Add(1)
 		go func() {
@@ -109,17 +169,6 @@ func TestSoak(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	appended := time.Since(start)
-	waitNodes(t, 300*time.Second, "backlog drained", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return r.drained(ctx)
-	}, nodes...)
-	took := time.Since(start)
-	total := len(r.sectors) * perSector
-	t.Logf("FIGURES backlog: %d batches of %d observations appended in %v, processed by 3 nodes in %v: %.0f batches/s, %.0f observations/s per node",
-		total, obsPerBatch, appended.Round(time.Millisecond), took.Round(time.Millisecond),
-		float64(total)/took.Seconds()/3, float64(total*obsPerBatch)/took.Seconds()/3)
 }
 
 func stats(ds []time.Duration) (median, maximum time.Duration) {
