@@ -211,3 +211,31 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestRollingSectorChange: during a rolling change of the deployment a
+// node with the new sector list does not take sectors from a live node with
+// the old list; it gets the new sector at once and the rest when the old
+// node stops.
+func TestRollingSectorChange(t *testing.T) {
+	url := startEmbedded(t)
+	l := newLedger(t)
+	old := startMember(t, url, "old", []string{"s1", "s2", "s3"}, testTTL, l)
+	waitFor(t, l, 10*time.Second, "old node owns its three sectors", func() bool { return len(old.m.Owned()) == 3 })
+	upgraded := startMember(t, url, "new", []string{"s1", "s2", "s3", "s4"}, testTTL, l)
+	waitFor(t, l, 10*time.Second, "new node owns the new sector", func() bool { return len(upgraded.m.Owned()) == 1 })
+	// Two lease TTLs later nothing has moved.
+	deadline := time.Now().Add(2 * testTTL)
+	for time.Now().Before(deadline) {
+		if o := owners(old, upgraded); len(o["s1"])+len(o["s2"])+len(o["s3"]) != 3 || len(old.m.Owned()) != 3 {
+			t.Fatalf("sectors moved while the old node is alive: %v", o)
+		}
+		select {
+		case <-l.changed:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	old.stop()
+	waitFor(t, l, 10*time.Second, "new node owns all four", func() bool { return len(upgraded.m.Owned()) == 4 })
+	upgraded.stop()
+	l.check(t)
+}

@@ -74,15 +74,21 @@ func (r *runner) healthy() bool {
 	return t != 0 && r.now().Sub(time.Unix(0, t)) < r.ttl()*5/8
 }
 
+// alive: n's heartbeats are arriving, whatever its sector list.
 func (r *runner) alive(n string) bool {
 	if n == r.self() {
 		return r.healthy()
 	}
 	seen, ok := r.lastSeen[n]
-	if !ok || r.beats[n].Sectors != r.m.digest {
-		return false
-	}
-	return r.lastSelf.Sub(seen) <= r.ttl()
+	return ok && r.lastSelf.Sub(seen) <= r.ttl()
+}
+
+// member: n is alive and shares this node's sector list, so it takes part
+// in the assignment. A live node with another list (a rolling change of
+// the deployment) gets no sectors from this node's view but keeps those it
+// holds until it stops.
+func (r *runner) member(n string) bool {
+	return r.alive(n) && (n == r.self() || r.beats[n].Sectors == r.m.digest)
 }
 
 // presumedAlive is alive, except that an owner this node has never heard
@@ -361,7 +367,7 @@ func (r *runner) nodeEntry(e jetstream.KeyValueEntry) {
 		return
 	}
 	if h.Sectors != r.m.digest && r.beats[n].Sectors != h.Sectors {
-		r.m.log.Warn("node has a different sector list; it shares no sectors with this node", "other", n)
+		r.m.log.Warn("node has a different sector list (a rolling change?): it gets no sectors from this node but keeps those it holds", "other", n)
 	}
 	r.beats[n] = h
 	if !r.nodesSynced {
@@ -428,11 +434,11 @@ func (r *runner) warnOnce(key, msg string, args ...any) {
 	r.m.log.Warn(msg, args...)
 }
 
-// liveNodes is the sorted set of nodes alive now.
+// liveNodes is the sorted set of members alive now.
 func (r *runner) liveNodes() []string {
 	var out []string
 	for n := range r.lastSeen {
-		if n != r.self() && r.alive(n) {
+		if n != r.self() && r.member(n) {
 			out = append(out, n)
 		}
 	}
