@@ -51,13 +51,16 @@ func newRig(t *testing.T, sectors int) *rig {
 	if r.js, err = jetstream.New(nc); err != nil {
 		t.Fatal(err)
 	}
+	// Right after start-up the cluster may not place an R3 stream yet
+	// ("no suitable peers for placement").
+	retry(t, "create the results stream", func(ctx context.Context) error {
+		_, err := r.js.CreateStream(ctx, jetstream.StreamConfig{
+			Name: resultsStream, Subjects: []string{"res.>"}, Storage: jetstream.FileStorage, Replicas: 3,
+		})
+		return err
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if _, err := r.js.CreateStream(ctx, jetstream.StreamConfig{
-		Name: resultsStream, Subjects: []string{"res.>"}, Storage: jetstream.FileStorage, Replicas: 3,
-	}); err != nil {
-		t.Fatal(err)
-	}
 	r.bus, err = natsbus.New(natsbus.Options{URLs: c.URLs(), Replicas: 3, Retention: smallRetention()})
 	if err != nil {
 		t.Fatal(err)
@@ -123,8 +126,25 @@ func (r *rig) committedSeq(ctx context.Context, kv jetstream.KeyValue, sector st
 	return l.Seq
 }
 
-// drained: every sector's lease has committed its last logged sequence.
+// drained: every sector's lease has committed its last logged sequence,
+// and every replica of the observations and results streams is current
+// (a reader on a replica still catching up would see holes).
 func (r *rig) drained(ctx context.Context) bool {
+	for _, name := range []string{string(natsbus.StreamObservations), resultsStream} {
+		st, err := r.js.Stream(ctx, name)
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(ctx)
+		if err != nil || info.Cluster == nil {
+			return false
+		}
+		for _, p := range info.Cluster.Replicas {
+			if !p.Current || p.Offline || p.Lag > 0 {
+				return false
+			}
+		}
+	}
 	kv, err := r.js.KeyValue(ctx, cluster.DefaultBucket+"-leases")
 	if err != nil {
 		return false

@@ -204,12 +204,26 @@ func consume(w *sectorWork, bus *natsbus.Log, m *cluster.Membership, log *slog.L
 	next := fromSeq
 	var progress atomic.Int64 // UnixNano of the last processed batch or read start
 
+	var obsStream jetstream.Stream // the observations stream's handle, for gap checks
 	process := func(msg natsbus.Msg, obs []borderwatch.Observation) error {
 		if msg.Seq < next {
 			// Redelivered: an R1 memory consumer recreated when its NATS
 			// server restarted starts over from its start sequence.
 			// Already processed and committed: skip.
 			return nil
+		}
+		if msg.Seq > next {
+			// A reader on a replica that is catching up (an R1 consumer
+			// recreated when its NATS server restarted) can skip messages:
+			// ask the stream leader for the sector's first message at or
+			// after next.
+			first, err := firstSeqFrom(ctx, js, &obsStream, sector, next)
+			if err != nil {
+				return fmt.Errorf("gap check: %w", err)
+			}
+			if first < msg.Seq {
+				return fmt.Errorf("%w: got seq %d, the sector has %d first", errGap, msg.Seq, first)
+			}
 		}
 		ids := make([]string, len(obs))
 		for i := range obs {
@@ -291,6 +305,27 @@ func consume(w *sectorWork, bus *natsbus.Log, m *cluster.Membership, log *slog.L
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+var errGap = errors.New("reader skipped messages")
+
+// firstSeqFrom is the stream sequence of the sector's first observation
+// batch at or after seq, asked of the stream leader (no direct get).
+func firstSeqFrom(ctx context.Context, js jetstream.JetStream, st *jetstream.Stream, sector string, seq uint64) (uint64, error) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if *st == nil {
+		s, err := js.Stream(cctx, string(natsbus.StreamObservations))
+		if err != nil {
+			return 0, err
+		}
+		*st = s
+	}
+	m, err := (*st).GetMsg(cctx, seq, jetstream.WithGetMsgSubject(natsbus.StreamObservations.Subject(sector)))
+	if err != nil {
+		return 0, err
+	}
+	return m.Sequence, nil
 }
 
 // lastSeq is the stream sequence of the sector's newest observation batch
