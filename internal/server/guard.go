@@ -17,6 +17,7 @@ import (
 	"github.com/borderwatch/borderwatch/internal/audit"
 	"github.com/borderwatch/borderwatch/internal/auth"
 	"github.com/borderwatch/borderwatch/internal/policy"
+	"github.com/borderwatch/borderwatch/internal/web"
 )
 
 // Limits of the HTTP edge.
@@ -184,14 +185,14 @@ func (sec *security) gate(next http.Handler) http.Handler {
 				if strings.HasSuffix(r.URL.Path, "/dispatch") {
 					act = audit.ActDispatch
 				}
-				sw := &statusWriter{ResponseWriter: w}
+				sw := &web.StatusWriter{ResponseWriter: w}
 				next.ServeHTTP(sw, r)
 				e := audit.Entry{Actor: c.p.Subject, Agency: c.p.Agency, Action: act, Object: r.Method + " " + r.URL.Path, Remote: c.addr,
-					Detail: "status " + strconv.Itoa(sw.status())}
+					Detail: "status " + strconv.Itoa(sw.Status())}
 				switch {
-				case sw.status() == http.StatusForbidden || sw.status() == http.StatusNotFound:
+				case sw.Status() == http.StatusForbidden || sw.Status() == http.StatusNotFound:
 					e.Outcome = audit.OutcomeDenied
-				case sw.status() >= 400:
+				case sw.Status() >= 400:
 					e.Outcome = audit.OutcomeFailed
 				}
 				sec.record(e)
@@ -202,30 +203,6 @@ func (sec *security) gate(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-// statusWriter remembers the response status.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *statusWriter) status() int { return max(w.code, http.StatusOK) }
 
 func writeError(w http.ResponseWriter, status int, code borderwatch.ErrorCode, msg string) {
 	w.Header().Set("Content-Type", "application/json")

@@ -205,33 +205,40 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// statusWriter remembers the status for the request counter.
-type statusWriter struct {
+// StatusWriter remembers the status a handler wrote (for request
+// counters and the audit log); it passes everything through.
+type StatusWriter struct {
 	http.ResponseWriter
 	code int
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+// WriteHeader records code and writes it.
+func (w *StatusWriter) WriteHeader(code int) {
 	if w.code == 0 {
 		w.code = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+// Write records an implicit 200 and writes b.
+func (w *StatusWriter) Write(b []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Status is the status written, 200 when nothing was written yet.
+func (w *StatusWriter) Status() int { return max(w.code, http.StatusOK) }
 
 func (h *handler) wrap(rt route) http.Handler {
 	name := rt.method + " " + rt.pattern
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
-		defer func() { h.requests.With(name, strconv.Itoa(max(sw.code, 200))).Inc() }()
+		sw := &StatusWriter{ResponseWriter: w}
+		defer func() { h.requests.With(name, strconv.Itoa(sw.Status())).Inc() }()
 		var p Principal
 		if h.o.Authenticate != nil && rt.auth {
 			ar, viaCookie := withCookieAuth(r)
